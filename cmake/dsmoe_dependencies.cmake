@@ -1,0 +1,30 @@
+# Every dependency is a Debian 12 package (see scripts/setup.sh); nothing is vendored or downloaded.
+find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED)
+find_package(simdjson REQUIRED)  # chosen over nlohmann-json: 5 ms vs 115 ms on the 8 MB tokenizer.json (docs/ARCHITECTURE.md)
+find_package(CLI11 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(LIBEDIT IMPORTED_TARGET libedit)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)  # .dsmoe checksums (XXH3-64)
+# xsimd 8's exported target links a library called xtl that Debian does not ship.
+if(NOT TARGET xtl)
+  add_library(xtl INTERFACE)
+endif()
+find_package(xsimd REQUIRED)
+# Debian's dnnl-config.cmake insists on OpenCL, which the CPU engine never uses: find the library
+# and header directly instead.
+if(NOT DSMOE_ARCH_ARM)
+  find_library(DNNL_LIBRARY dnnl)
+  find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+  if(DNNL_LIBRARY AND DNNL_INCLUDE_DIR)
+    add_library(DNNL::dnnl UNKNOWN IMPORTED)
+    set_target_properties(DNNL::dnnl PROPERTIES IMPORTED_LOCATION ${DNNL_LIBRARY}
+                          INTERFACE_INCLUDE_DIRECTORIES ${DNNL_INCLUDE_DIR})
+  else()
+    message(FATAL_ERROR "oneDNN not found: install libdnnl-dev (scripts/setup.sh does)")
+  endif()
+endif()
+if(DSMOE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,45 @@
+#pragma once
+// Quantization recipes (`--quant`): which storage type each tensor gets. Norms, router weights and
+// the V3 expert bias (every 1-D tensor, roles kNorm/kRouter/kRouterBias) always stay f32; overrides
+// `--tensor-type REGEX=TYPE` apply to Hugging Face names, the last matching one wins, and cannot
+// move those always-f32 tensors.
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/schema.h"  // TensorSpec
+#include "quant/qtypes.h"  // QType
+
+namespace dsmoe {
+
+class QuantRecipe {
+ public:
+  // name: f32, bf16, q8 (every matrix q8), q4 (routed experts q4, every other matrix q8).
+  // Throws Error(kInvalidArgument) naming the accepted names.
+  static QuantRecipe named(std::string_view name);
+
+  // spec "REGEX=TYPE" (the last '=' splits); throws Error on a bad regex or type.
+  void add_override(std::string_view spec);
+
+  QType type_for(const TensorSpec& t) const;
+  const std::string& name() const { return name_; }
+  // {"recipe": "q4", "overrides": [{"pattern": "...", "type": "q8"}, ...]}
+  std::string to_json() const;
+
+ private:
+  struct Override {
+    std::string pattern;
+    std::regex re;
+    QType type;
+  };
+  std::string name_;
+  QType matrices_ = QType::kQ8;
+  QType routed_experts_ = QType::kQ8;
+  std::vector<Override> overrides_;
+};
+
+// True for tensors that stay f32 whatever the recipe says.
+bool always_f32(const TensorSpec& t);
+
+}  // namespace dsmoe

@@ -1,0 +1,28 @@
+#pragma once
+// Reading the user's messages in `dsmoe chat`: line editing and history through libedit when
+// built with it (DSMOE_HAVE_LIBEDIT), plain lines otherwise. A message spans several lines when
+// a line ends with a backslash, or between two lines holding only """ (paste mode).
+#include <optional>
+#include <string>
+
+namespace dsmoe::cli {
+
+class LineReader {
+ public:
+  // `history_file` may be empty (no history kept across runs).
+  explicit LineReader(std::string history_file);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // The next message, or nullopt at end of input (Ctrl-D).
+  std::optional<std::string> read_message(const std::string& prompt);
+  // One raw line (for yes/no questions), or nullopt at end of input. Not added to the history.
+  std::optional<std::string> read_line(const std::string& prompt);
+
+ private:
+  std::optional<std::string> line(const std::string& prompt);
+  std::string history_file_;
+};
+
+}  // namespace dsmoe::cli

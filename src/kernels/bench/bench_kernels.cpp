@@ -1,0 +1,193 @@
+// Kernel micro-benchmark (not a test): single-core GB/s of weights streamed by each matrix kernel
+// on DeepSeek-V2-Lite expert shapes, with weights cycled through a working set larger than the
+// last-level cache, so gemv measures what decode sees: memory bandwidth per core.
+// Usage: bench_kernels [working_set_MiB=512] [isa ...]  (isa names as DSMOE_ISA; default: all
+// available levels).
+#include <algorithm>
+#include <ctime>  // clock_gettime
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "quant/qtypes.h"
+
+namespace {
+
+using namespace dsmoe;
+// Thread CPU time, not wall time: the benchmark machine is shared, and preemption must not count
+// as kernel time (memory stalls still do).
+struct Clock {
+  using time_point = double;
+  static double now() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+};
+
+struct Shape {
+  int64_t rows, cols;
+  const char* what;
+};
+
+double seconds_since(double t0) { return Clock::now() - t0; }
+
+// Copies of one quantized matrix filling the working set.
+struct Matrices {
+  std::vector<std::vector<uint8_t>> copies;
+  size_t bytes = 0;
+};
+
+Matrices make_matrices(QType t, Shape s, size_t working_set) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  std::vector<float> w(static_cast<size_t>(s.rows * s.cols));
+  for (auto& v : w) v = dist(rng);
+  Matrices m;
+  m.bytes = qtensor_bytes(t, s.rows, s.cols);
+  std::vector<uint8_t> one(m.bytes);
+  quantize_rows(t, w.data(), 0, s.rows, s.rows, s.cols, one.data(), ScaleSearch::kAbsmax);
+  const size_t n = std::max<size_t>(2, working_set / m.bytes);
+  m.copies.assign(n, one);
+  return m;
+}
+
+// Single-core read bandwidth over the same kind of working set: the ceiling for gemv.
+double read_gbps(size_t working_set) {
+  std::vector<uint64_t> buf(working_set / 8, 1);
+  uint64_t sink = 0;
+  double best = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = Clock::now();
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i + 4 <= buf.size(); i += 4) {
+      s0 += buf[i];
+      s1 += buf[i + 1];
+      s2 += buf[i + 2];
+      s3 += buf[i + 3];
+    }
+    sink += s0 + s1 + s2 + s3;
+    best = std::min(best, seconds_since(t0));
+  }
+  if (sink == 42) std::printf(" ");  // keeps the loop
+  return static_cast<double>(working_set) / best / 1e9;
+}
+
+void bench_level(Isa isa, size_t working_set) {
+  const KernelTable k = make_kernel_table(isa);
+  const Shape shapes[] = {{1408, 2048, "gate/up 1408x2048"}, {2048, 1408, "down 2048x1408"}};
+  constexpr int64_t kTokens = 64;
+  for (const Shape& s : shapes) {
+    std::vector<float> x(static_cast<size_t>(kTokens * s.cols)), y(static_cast<size_t>(kTokens * s.rows));
+    std::mt19937 rng(2);
+    std::normal_distribution<float> dist;
+    for (auto& v : x) v = dist(rng);
+    std::vector<QActBlock> xq(static_cast<size_t>(kTokens * act_blocks(s.cols)));
+    for (int64_t t = 0; t < kTokens; ++t) k.quantize_act_q8.fn(&x[t * s.cols], s.cols, &xq[t * act_blocks(s.cols)]);
+    for (QType t : {QType::kQ4, QType::kQ8, QType::kBF16, QType::kF32}) {
+      const Matrices m = make_matrices(t, s, working_set);
+      const bool q = qtype_is_quantized(t);
+      auto gemv_rows = [&](const void* w, int64_t r1) {
+        if (t == QType::kQ4) k.gemv_q4_q8.fn(w, s.rows, s.cols, xq.data(), y.data(), 0, r1);
+        if (t == QType::kQ8) k.gemv_q8_q8.fn(w, s.rows, s.cols, xq.data(), y.data(), 0, r1);
+        if (t == QType::kBF16) k.gemv_bf16_f32.fn(w, s.rows, s.cols, x.data(), y.data(), 0, r1);
+        if (t == QType::kF32) k.gemv_f32_f32.fn(w, s.rows, s.cols, x.data(), y.data(), 0, r1);
+      };
+      auto gemv = [&](const void* w) { gemv_rows(w, s.rows); };
+      auto gemm = [&](const void* w) {
+        if (t == QType::kQ4) k.gemm_q4_q8.fn(w, s.rows, s.cols, xq.data(), kTokens, y.data(), s.rows, 0, s.rows);
+        if (t == QType::kQ8) k.gemm_q8_q8.fn(w, s.rows, s.cols, xq.data(), kTokens, y.data(), s.rows, 0, s.rows);
+        if (t == QType::kBF16) k.gemm_bf16_f32.fn(w, s.rows, s.cols, x.data(), s.cols, kTokens, y.data(), s.rows, 0, s.rows);
+        if (t == QType::kF32) k.gemm_f32_f32.fn(w, s.rows, s.cols, x.data(), s.cols, kTokens, y.data(), s.rows, 0, s.rows);
+      };
+      // gemv: best of 3 passes over the whole working set (cold in cache every time).
+      double best = 1e30;
+      for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        for (const auto& c : m.copies) gemv(c.data());
+        best = std::min(best, seconds_since(t0) / static_cast<double>(m.copies.size()));
+      }
+      // gemv over the first rows only, hot in L2 (<= 256 KiB): the kernel's compute ceiling.
+      int64_t hot_rows = s.rows;
+      while (hot_rows > 16 && qtensor_bytes(t, hot_rows, s.cols) > (256u << 10)) hot_rows /= 2;
+      const double hot_bytes = static_cast<double>(qtensor_bytes(t, hot_rows, s.cols));
+      double best_hot = 1e30;
+      for (int rep = 0; rep < 200; ++rep) {
+        const auto t0 = Clock::now();
+        gemv_rows(m.copies[0].data(), hot_rows);
+        best_hot = std::min(best_hot, seconds_since(t0));
+      }
+      // gemm: kTokens tokens against one matrix (weights warm in cache after the first pass).
+      double best_mm = 1e30;
+      for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        gemm(m.copies[static_cast<size_t>(rep) % m.copies.size()].data());
+        best_mm = std::min(best_mm, seconds_since(t0));
+      }
+      const char* gemv_name = t == QType::kQ4 ? k.gemv_q4_q8.name : t == QType::kQ8 ? k.gemv_q8_q8.name
+                            : t == QType::kBF16 ? k.gemv_bf16_f32.name : k.gemv_f32_f32.name;
+      const char* gemm_name = t == QType::kQ4 ? k.gemm_q4_q8.name : t == QType::kQ8 ? k.gemm_q8_q8.name
+                            : t == QType::kBF16 ? k.gemm_bf16_f32.name : k.gemm_f32_f32.name;
+      const double gops = 2.0 * static_cast<double>(s.rows * s.cols) * kTokens / best_mm / 1e9;
+      std::printf("%-18s %-4s %-28s %6.2f GB/s (in L2 %6.2f) | %-27s n=%lld %6.1f GOP/s\n",
+                  s.what, qtype_name(t), gemv_name, static_cast<double>(m.bytes) / best / 1e9,
+                  hot_bytes / best_hot / 1e9, gemm_name,
+                  static_cast<long long>(kTokens), gops);
+      (void)q;
+    }
+  }
+}
+
+// quantize_rows throughput (what the converter needs), in input weights per second of one core.
+void bench_quantize() {
+  const int64_t rows = 1408, cols = 2048;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist;
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (auto& v : w) v = dist(rng);
+  for (QType t : {QType::kQ4, QType::kQ8}) {
+    for (ScaleSearch s : {ScaleSearch::kMse, ScaleSearch::kAbsmax}) {
+      std::vector<uint8_t> out(qtensor_bytes(t, rows, cols));
+      double best = 1e30;
+      for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        quantize_rows(t, w.data(), 0, rows, rows, cols, out.data(), s);
+        best = std::min(best, seconds_since(t0));
+      }
+      const double wps = static_cast<double>(rows * cols) / best;
+      std::printf("quantize_rows %s %-6s: %6.1f M weights/s per core (%5.0f MB/s of bf16 input)\n",
+                  qtype_name(t), s == ScaleSearch::kMse ? "mse" : "absmax", wps / 1e6, wps * 2 / 1e6);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const size_t working_set = (argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 512) << 20;
+  std::printf("%s", describe_cpu_and_kernels().c_str());
+  std::vector<Isa> levels;
+  for (int i = 2; i < argc; ++i) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16,
+                    Isa::kNeon, Isa::kNeonDotprod}) {
+      if (std::string(argv[i]) == isa_name(isa)) levels.push_back(isa);
+    }
+  }
+  if (levels.empty()) {
+    const CpuFeatures cpu = detect_cpu();
+    for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16, Isa::kNeon,
+                    Isa::kNeonDotprod}) {
+      if (isa_available(isa, cpu)) levels.push_back(isa);
+    }
+  }
+  bench_quantize();
+  std::printf("memory read, 1 thread: %.2f GB/s\n", read_gbps(working_set));
+  for (Isa isa : levels) {
+    std::printf("== level %s (1 thread, working set %zu MiB)\n", isa_name(isa), working_set >> 20);
+    bench_level(isa, working_set);
+  }
+  return 0;
+}

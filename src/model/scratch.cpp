@@ -1,0 +1,60 @@
+#include "model/scratch.h"
+
+#include <omp.h>
+
+#include <algorithm>  // max
+
+namespace dsmoe {
+namespace {
+size_t sz(int64_t a, int64_t b = 1, int64_t c = 1) { return static_cast<size_t>(a * b * c); }
+}  // namespace
+
+Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int threads_, bool expanded_mla)
+    : max_batch(max_batch_), ctx(ctx_), threads(threads_ > 0 ? threads_ : omp_get_max_threads()) {
+  const int64_t B = max_batch, h = c.hidden_size, nh = c.num_attention_heads, T = threads;
+  const int64_t kvw = c.kv_values_per_token_per_layer();
+  const int64_t ffn = std::max({c.intermediate_size, c.moe_intermediate_size * std::max<int64_t>(c.n_shared_experts, 1)});
+  rows_width = std::max({h, ffn, c.q_lora_rank, c.kv_lora_rank, nh * std::max(c.v_head_dim, c.head_dim)});
+
+  x.resize(sz(B, h));
+  xn.resize(sz(B, h));
+  y.resize(sz(B, h));
+  cs.resize(sz(B, c.rope_dim()));
+  rows.resize(sz(T, rows_width));
+  logits.resize(sz(c.vocab_size));
+
+  if (c.is_mla()) {
+    q_a.resize(sz(B, c.q_lora_rank));
+    q.resize(sz(B, nh, c.qk_head_dim()));
+    q_lat.resize(sz(B, nh, c.kv_lora_rank));
+    o_lat.resize(sz(B, nh, c.kv_lora_rank));
+    attn.resize(sz(B, nh, c.v_head_dim));
+    if (expanded_mla) kv_exp.resize(sz(T, ctx, c.qk_nope_head_dim + c.v_head_dim));
+  } else {
+    q.resize(sz(B, nh, c.head_dim));
+    attn.resize(sz(B, nh, c.head_dim));
+  }
+  kv.resize(sz(B, kvw));
+  scores.resize(sz(T, ctx));
+  kv_tmp.resize(sz(T, kvw));
+  gate.resize(sz(B, ffn));
+  up.resize(sz(B, ffn));
+
+  if (c.n_routed_experts > 0) {
+    const int64_t E = c.n_routed_experts, k = c.num_experts_per_tok;
+    router_logits.resize(sz(B, E));
+    topk_ids.resize(sz(B, k));
+    topk_weights.resize(sz(B, k));
+    router_scores.resize(sz(E));
+    router_select.resize(sz(E));
+    router_groups.resize(sz(c.n_group));
+    expert_start.resize(sz(E + 1));
+    expert_fill.resize(sz(E));
+    expert_slots.resize(sz(B, k));
+    xe.resize(sz(B, h));
+    ye.resize(sz(B, h));
+    expert_used.resize(sz(c.num_hidden_layers, E));
+  }
+}
+
+}  // namespace dsmoe

@@ -1,0 +1,60 @@
+#pragma once
+// Every activation buffer of the forward pass, allocated once for at most `max_batch` tokens per
+// forward call and `ctx` positions, so that evaluating tokens never allocates. Shapes are in the
+// comments (B = max_batch, T = threads). It lives in model/ because the forward blocks use it;
+// runtime::Session owns one.
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"  // ModelConfig
+#include "model/ops.h"     // RowBuffers
+
+namespace dsmoe {
+
+struct Scratch {
+  // threads: OpenMP threads the blocks use (0: omp_get_max_threads()). expanded_mla: also size
+  // the buffers of the expanded MLA form.
+  Scratch(const ModelConfig& c, int64_t max_batch, int64_t ctx, int threads, bool expanded_mla);
+
+  int64_t max_batch, ctx;
+  int threads;
+
+  std::vector<float> x;       // [B, hidden] the residual stream
+  std::vector<float> xn;      // [B, hidden] normalized input of a block
+  std::vector<float> y;       // [B, hidden] output of a block
+  std::vector<float> cs;      // [B, rope_dim] cos | sin of each token's position
+  std::vector<float> rows;    // [T, max cols] dequantized weight rows (RowBuffers)
+  std::vector<float> logits;  // [vocab] of the last token
+
+  // Attention.
+  std::vector<float> q_a;     // [B, q_lora_rank]
+  std::vector<float> q;       // [B, heads * qk_head_dim] (MHA: heads * head_dim)
+  std::vector<float> kv;      // [B, kv width]: what goes into the cache for each token
+  std::vector<float> q_lat;   // [B, heads, kv_lora_rank] q_nope with W_UK absorbed
+  std::vector<float> o_lat;   // [B, heads, kv_lora_rank] attention output in the latent space
+  std::vector<float> attn;    // [B, heads * v_head_dim] (MHA: heads * head_dim)
+  std::vector<float> scores;  // [T, ctx] attention probabilities of one (token, head)
+  std::vector<float> kv_tmp;  // [T, kv width] a bf16 cache row converted to f32
+  std::vector<float> kv_exp;  // [T, ctx, qk_nope_head_dim + v_head_dim] expanded K_nope | V of one head
+
+  // Feed-forward.
+  std::vector<float> gate, up;  // [B, max FFN width]
+
+  // Mixture of experts.
+  std::vector<float> router_logits;   // [B, n_routed_experts]
+  std::vector<int32_t> topk_ids;      // [B, k]
+  std::vector<float> topk_weights;    // [B, k]
+  std::vector<float> router_scores;   // [n_routed_experts]
+  std::vector<float> router_select;   // [n_routed_experts]
+  std::vector<float> router_groups;   // [n_group]
+  std::vector<int32_t> expert_start;  // [n_routed_experts + 1] offsets into expert_slots
+  std::vector<int32_t> expert_fill;   // [n_routed_experts]
+  std::vector<int32_t> expert_slots;  // [B * k] (token index * k + rank), grouped by expert
+  std::vector<float> xe, ye;          // [B, hidden] one expert's gathered inputs and outputs
+  std::vector<uint8_t> expert_used;   // [layers, n_routed_experts] 1 once an expert ran (stats)
+
+  RowBuffers row_buffers() { return {rows.data(), rows_width, threads}; }
+  int64_t rows_width = 0;
+};
+
+}  // namespace dsmoe

@@ -1,0 +1,97 @@
+// `dsmoe logits` end to end: the file it writes matches the reference (full and incremental),
+// --stats reports per MoE layer, and bad input gives the documented exit codes.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "convert/convert.h"
+#include "runtime/reference_fixture.h"
+#include "support/fixtures.h"
+
+namespace dsmoe::test {
+namespace {
+
+struct CliResult {
+  int code;
+  std::string output;
+};
+
+CliResult cli(const std::string& args) {
+  const std::string cmd = std::string(DSMOE_CLI) + " " + args + " 2>&1";
+  CliResult r{-1, ""};
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<float> read_f32(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary | std::ios::ate);
+  std::vector<float> v(static_cast<size_t>(in.tellg()) / 4);
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * 4));
+  return v;
+}
+
+std::string join(const std::vector<int32_t>& t) {
+  std::string s;
+  for (size_t i = 0; i < t.size(); ++i) s += (i ? "," : "") + std::to_string(t[i]);
+  return s;
+}
+
+TEST(LogitsCli, WritesReferenceLogitsInBothModes) {
+  DSMOE_FIXTURE_OR_SKIP(dir, "models/v2-tiny");
+  const Fixture fx = load_fixture(dir);
+  ConvertOptions o;
+  o.input = dir;
+  o.output = temp_dir() / "cli-v2-tiny-bf16.dsmoe";
+  o.quant = "bf16";
+  o.force = true;
+  convert_checkpoint(o);
+  const std::filesystem::path out = temp_dir() / "cli-logits.f32";
+  for (const char* mode : {"full", "incremental"}) {
+    CliResult r = cli("logits " + o.output.string() + " --tokens " + join(fx.tokens) + " --out " + out.string() +
+                " --mode " + mode + " --stats");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const std::vector<float> got = read_f32(out);
+    ASSERT_EQ(got.size(), fx.logits.size());
+    EXPECT_LT(max_abs_diff(got, fx.logits), 1e-3) << mode;
+    // v2-tiny: layers 1 and 2 are MoE layers, 16 experts each.
+    EXPECT_NE(r.output.find("distinct_experts"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("\n    0 "), std::string::npos) << "layer 0 is dense:\n" << r.output;
+  }
+  // --tokens-file, whitespace separated, straight from the checkpoint folder.
+  const std::filesystem::path tf = temp_dir() / "cli-tokens.txt";
+  {
+    std::ofstream f(tf);
+    for (int32_t t : fx.tokens) f << t << "\n";
+  }
+  CliResult r = cli("logits " + dir.string() + " --tokens-file " + tf.string() + " --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_LT(max_abs_diff(read_f32(out), fx.logits), 1e-3);
+}
+
+TEST(LogitsCli, BadInputExitCodes) {
+  DSMOE_FIXTURE_OR_SKIP(dir, "models/v2-tiny");
+  const std::string out = (temp_dir() / "cli-bad.f32").string();
+  EXPECT_EQ(cli("logits " + dir.string() + " --out " + out).code, 2);  // no tokens
+  EXPECT_EQ(cli("logits " + dir.string() + " --tokens 1 --out " + out + " --mode sideways").code, 2);
+  CliResult r = cli("logits " + dir.string() + " --tokens 1,5000 --out " + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("5000"), std::string::npos) << r.output;
+  r = cli("logits " + dir.string() + " --tokens 1,2,3 --ctx 2 --out " + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("context"), std::string::npos) << r.output;
+  EXPECT_EQ(cli("logits " + dir.string() + " --tokens 1,x --out " + out).code, 1);
+  EXPECT_EQ(cli("logits " + dir.string() + " --tokens 1 --kv-type f16 --out " + out).code, 1);
+  EXPECT_EQ(cli("logits /nonexistent.dsmoe --tokens 1 --out " + out).code, 1);
+}
+
+}  // namespace
+}  // namespace dsmoe::test
