@@ -6,6 +6,7 @@
 #include <pty.h>  // forkpty
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -81,6 +82,18 @@ class PtyChild {
     const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
     while (Clock::now() < deadline && !eof_) read_some(10);
   }
+  // Waits until the line editor has put the terminal in raw mode. Before that the kernel's line
+  // discipline, not the editor, sees control keys: a Ctrl-D typed then becomes a NUL byte once
+  // the editor switches modes, and the editor would wait for more input forever.
+  bool wait_for_line_editor(int seconds = 60) {
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    struct termios t = {};
+    while (Clock::now() < deadline) {
+      if (tcgetattr(fd_, &t) == 0 && (t.c_lflag & ICANON) == 0) return true;
+      drain(10);
+    }
+    return false;
+  }
   int wait_exit(int seconds = 30) {
     const auto deadline = Clock::now() + std::chrono::seconds(seconds);
     int status = 0;
@@ -137,6 +150,7 @@ TEST(ChatRepl, QuestionGetsAStreamedReplyAndStats) {
   const size_t stats = after.find("[prompt ");
   ASSERT_NE(q, std::string::npos);
   EXPECT_GT(stats, q + 10) << after;
+  ASSERT_TRUE(chat.wait_for_line_editor());
   chat.send("\x04");  // Ctrl-D at an empty prompt exits
   EXPECT_EQ(chat.wait_exit(), 0) << chat.output();
 }
