@@ -12,6 +12,11 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
   set(DSMOE_ARCH_ARM ON)
   add_compile_options(-march=armv8-a)
 endif()
+# Sanitizer builds compile at -O1 -g1 (after the build type's flags, so these win): about twice as
+# fast to build as -O2 -g, and the reports still carry file and line.
+if(DSMOE_SANITIZE OR DSMOE_TSAN)
+  add_compile_options(-O1 -g1)
+endif()
 if(DSMOE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

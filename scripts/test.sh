@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds dsmoe (scripts/setup.sh) and runs the whole test suite. Exits non-zero on any failure.
-# DSMOE_SANITIZE=1 additionally builds into build-asan/ with ASan+UBSan and runs the suite there.
+# DSMOE_SANITIZE=1 additionally builds into build-asan/ with ASan+UBSan and runs the suite there;
+# DSMOE_TSAN=1 runs the C API's threading tests under ThreadSanitizer; DSMOE_TEST_NEON=1 runs the
+# Arm kernels' tests under qemu-aarch64.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/check_layers.py

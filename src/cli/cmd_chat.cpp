@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"            // Commands
 #include "cli/generation_options.h"  // GenerationFlags, default_model_path
+#include "cli/interrupt.h"           // install_interrupt_handler, interrupt_flag
 #include "cli/repl.h"                // Repl, run_repl
 #include "util/error.h"              // Error
 

@@ -1,20 +1,15 @@
 // The interactive `dsmoe chat` loop (see repl.h).
 #include "cli/repl.h"
 
-#include <signal.h>  // sigaction
-
 #include <cstdio>  // printf, fwrite, fflush
 
+#include "cli/interrupt.h"   // install_interrupt_handler, interrupt_flag, clear_interrupt
 #include "cli/repl_think.h"  // ThinkStyler
 #include "util/error.h"      // Error
 
 namespace dsmoe::cli {
 
 namespace {
-
-int g_interrupt = 0;  // written by the signal handler with an atomic store
-
-void on_sigint(int) { __atomic_store_n(&g_interrupt, 1, __ATOMIC_RELAXED); }
 
 constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kReset = "\x1b[0m";
@@ -98,17 +93,6 @@ void reply(Repl& r, const std::string& user) {
 }
 
 }  // namespace
-
-void install_interrupt_handler() {
-  struct sigaction sa = {};
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;  // a Ctrl-C at the prompt must not end the line reader
-  sigaction(SIGINT, &sa, nullptr);
-}
-
-const int* interrupt_flag() { return &g_interrupt; }
-void clear_interrupt() { __atomic_store_n(&g_interrupt, 0, __ATOMIC_RELAXED); }
 
 int run_repl(Repl& r) {
   install_interrupt_handler();

@@ -34,10 +34,4 @@ int run_repl(Repl& repl);
 // Runs one slash command line ("/set temp 0.5"); returns false when the REPL should end.
 bool run_command(Repl& repl, const std::string& line);
 
-// SIGINT stops the reply being generated (not the program). Installs the handler once.
-void install_interrupt_handler();
-// The flag the handler raises; generation polls it. Cleared before each reply.
-const int* interrupt_flag();
-void clear_interrupt();
-
 }  // namespace dsmoe::cli

@@ -20,7 +20,7 @@ constexpr const char* kHelp =
     "/load FILE          read a conversation saved with /save\n"
     "/quit               exit (Ctrl-D too)\n"
     "End a line with \\ to continue on the next; \"\"\" on its own line starts and ends a paste.\n"
-    "Ctrl-C stops the reply being written.";
+    "Ctrl-C stops the reply being written, or abandons the line being typed.";
 
 double parse_number(const std::string& name, const std::string& value) {
   size_t used = 0;

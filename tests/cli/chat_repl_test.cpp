@@ -1,7 +1,8 @@
 // `dsmoe chat` driven through a pseudo-terminal, as a person would use it, on a tiny random-weight
 // model: a question gets a streamed reply and a stats line, Ctrl-C interrupts a reply without
-// ending the program, /reset clears, a conversation that outgrows the context is reported and
-// the oldest turns are dropped on request; piped stdin prints the reply alone.
+// ending the program and abandons a half-typed line, /reset clears, a conversation that outgrows
+// the context is reported and the oldest turns are dropped on request; piped stdin prints the
+// reply alone.
 #include <poll.h>
 #include <pty.h>  // forkpty
 #include <signal.h>
@@ -174,6 +175,25 @@ TEST(ChatRepl, CtrlCInterruptsTheReplyNotTheProgram) {
   chat.send("/stats\r");  // still alive and answering
   ASSERT_TRUE(chat.wait_for("sampling:", after)) << chat.output().substr(after);
   EXPECT_NE(chat.output().find("1 turns", after), std::string::npos) << chat.output().substr(after);
+  chat.send("/quit\r");
+  EXPECT_EQ(chat.wait_exit(), 0);
+}
+
+TEST(ChatRepl, CtrlCWhileTypingAbandonsTheLine) {
+  PtyChild chat(chat_args({"-n", "4"}));
+  ASSERT_TRUE(chat.wait_for(">>> "));
+  ASSERT_TRUE(chat.wait_for_line_editor());
+  chat.send("half a question");
+  ASSERT_TRUE(chat.wait_for("question"));
+  const size_t m = chat.mark();
+  chat.send("\x03");
+  ASSERT_TRUE(chat.wait_for("^C", m)) << chat.output().substr(m);
+  ASSERT_TRUE(chat.wait_for(">>> ", m)) << chat.output().substr(m);
+  const size_t after = chat.mark();
+  chat.send("/stats\r");  // the abandoned text was neither sent nor kept in the line
+  ASSERT_TRUE(chat.wait_for("sampling:", after)) << chat.output().substr(after);
+  EXPECT_NE(chat.output().find("0 turns", after), std::string::npos) << chat.output().substr(after);
+  EXPECT_EQ(chat.output().find("half a question/stats", after), std::string::npos);
   chat.send("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
