@@ -1,6 +1,7 @@
 // Kernel micro-benchmark (not a test): single-core GB/s of weights streamed by each matrix kernel
 // on DeepSeek-V2-Lite expert shapes, with weights cycled through a working set larger than the
 // last-level cache, so gemv measures what decode sees: memory bandwidth per core.
+// Then prompt-processing matmuls (64 and 512 tokens) with the best native kernels against oneDNN.
 // Usage: bench_kernels [working_set_MiB=512] [isa ...]  (isa names as DSMOE_ISA; default: all
 // available levels).
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/onednn_matmul.h"
 #include "quant/qtypes.h"
 
 namespace {
@@ -164,6 +166,59 @@ void bench_quantize() {
   }
 }
 
+// Prompt matmuls, one thread, weights warm: the native gemm of the best ISA for every weight type
+// against oneDNN for the types it takes (--gemm onednn|native).
+void bench_prompt_gemm() {
+  const KernelTable& k = kernels();
+  OnednnMatmul dnn(512, 2048);
+  const Shape shapes[] = {{1408, 2048, "gate/up 1408x2048"}, {2048, 1408, "down 2048x1408"}};
+  for (const Shape& s : shapes) {
+    for (int64_t n : {64, 512}) {
+      std::vector<float> x = std::vector<float>(static_cast<size_t>(n * s.cols), 0.5f);
+      std::mt19937 rng(4);
+      std::normal_distribution<float> dist;
+      for (auto& v : x) v = dist(rng);
+      std::vector<float> y(static_cast<size_t>(n * s.rows));
+      std::vector<QActBlock> xq(static_cast<size_t>(n * act_blocks(s.cols)));
+      for (QType t : {QType::kQ4, QType::kQ8, QType::kBF16, QType::kF32}) {
+        const Matrices m = make_matrices(t, s, 0);
+        const void* w = m.copies[0].data();
+        auto native = [&] {
+          if (qtype_is_quantized(t)) {
+            for (int64_t i = 0; i < n; ++i) k.quantize_act_q8.fn(&x[i * s.cols], s.cols, &xq[i * act_blocks(s.cols)]);
+            const auto& g = t == QType::kQ4 ? k.gemm_q4_q8 : k.gemm_q8_q8;
+            g.fn(w, s.rows, s.cols, xq.data(), n, y.data(), s.rows, 0, s.rows);
+          } else {
+            const auto& g = t == QType::kBF16 ? k.gemm_bf16_f32 : k.gemm_f32_f32;
+            g.fn(w, s.rows, s.cols, x.data(), s.cols, n, y.data(), s.rows, 0, s.rows);
+          }
+        };
+        auto best_gops = [&](auto&& run) {
+          double best = 1e30;
+          for (int rep = 0; rep < 5; ++rep) {
+            const auto t0 = Clock::now();
+            run();
+            best = std::min(best, seconds_since(t0));
+          }
+          return 2.0 * static_cast<double>(s.rows * s.cols * n) / best / 1e9;
+        };
+        const char* name = t == QType::kQ4 ? k.gemm_q4_q8.name : t == QType::kQ8 ? k.gemm_q8_q8.name
+                         : t == QType::kBF16 ? k.gemm_bf16_f32.name : k.gemm_f32_f32.name;
+        std::printf("%-18s n=%-3lld %-4s native %-30s %7.1f GOP/s", s.what, static_cast<long long>(n),
+                    qtype_name(t), name, best_gops(native));
+        if (OnednnMatmul::available() && OnednnMatmul::supports(t)) {
+          dnn.prepare(t, s.rows, s.cols);
+          const double g = best_gops([&] {
+            dnn.run(t, w, s.rows, s.cols, x.data(), s.cols, n, y.data(), s.rows, 1);
+          });
+          std::printf(" | onednn %-28s %7.1f GOP/s", dnn.last_impl(), g);
+        }
+        std::printf("\n");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,5 +244,7 @@ int main(int argc, char** argv) {
     std::printf("== level %s (1 thread, working set %zu MiB)\n", isa_name(isa), working_set >> 20);
     bench_level(isa, working_set);
   }
+  std::printf("== prompt matmuls (1 thread, best ISA, weights warm)\n");
+  bench_prompt_gemm();
   return 0;
 }
