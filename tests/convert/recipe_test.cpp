@@ -1,7 +1,12 @@
-// Which tensor gets which storage type: the four recipes, the always-f32 tensors, overrides.
+// Which tensor gets which storage type: the four recipes, the always-f32 tensors, overrides; and
+// the scale search (--scales), recorded in the file and used by the quantizer.
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "convert/convert.h"
 #include "convert/recipe.h"
+#include "format/dsmoe_file.h"
 #include "model/config.h"
 #include "model/schema.h"
 #include "tiny_checkpoint.h"
@@ -73,6 +78,59 @@ TEST(Recipe, BadNamesAndOverridesAreClearErrors) {
     EXPECT_THROW(r.add_override(bad), Error) << bad;
   }
   EXPECT_NO_THROW(r.add_override("a=b=q4"));  // the last '=' splits
+}
+
+TEST(Recipe, ScaleSearchNames) {
+  EXPECT_EQ(parse_scale_search("mse"), ScaleSearch::kMse);
+  EXPECT_EQ(parse_scale_search("absmax"), ScaleSearch::kAbsmax);
+  EXPECT_FALSE(parse_scale_search("max"));
+  QuantRecipe r = QuantRecipe::named("q4");
+  EXPECT_NE(r.to_json().find("\"scale_search\":\"mse\""), std::string::npos) << r.to_json();
+  r.set_scale_search(ScaleSearch::kAbsmax);
+  EXPECT_NE(r.to_json().find("\"scale_search\":\"absmax\""), std::string::npos) << r.to_json();
+}
+
+// Squared error of a stored tensor against the same tensor stored as f32.
+double squared_error(const DsmoeReader& file, const DsmoeReader& f32, const std::string& name) {
+  const TensorInfo& t = file.at(name);
+  const float* want = reinterpret_cast<const float*>(f32.data(f32.at(name)));
+  std::vector<float> row(static_cast<size_t>(t.cols()));
+  double sum = 0;
+  for (int64_t r = 0; r < t.rows(); ++r) {
+    dequantize_row(t.type, file.data(t), t.rows(), t.cols(), r, row.data());
+    for (int64_t c = 0; c < t.cols(); ++c) {
+      const double d = row[static_cast<size_t>(c)] - want[r * t.cols() + c];
+      sum += d * d;
+    }
+  }
+  return sum;
+}
+
+TEST(Recipe, ScaleSearchIsRecordedAndUsed) {
+  static const std::filesystem::path hf = test::make_hf_checkpoint("scales-hf", test::kTinyV3Config);
+  auto convert = [](const std::string& quant, ScaleSearch search, const std::string& name) {
+    ConvertOptions o;
+    o.input = hf;
+    o.output = test::temp_dir() / name;
+    o.quant = quant;
+    o.scale_search = search;
+    o.force = true;
+    convert_checkpoint(o);
+    return DsmoeReader(o.output);
+  };
+  const DsmoeReader f32 = convert("f32", ScaleSearch::kMse, "scales-f32.dsmoe");
+  const DsmoeReader mse = convert("q4", ScaleSearch::kMse, "scales-mse.dsmoe");
+  const DsmoeReader absmax = convert("q4", ScaleSearch::kAbsmax, "scales-absmax.dsmoe");
+  for (const DsmoeReader* file : {&mse, &absmax}) {
+    const json::Object q = json::get_object(file->metadata(), "quantization", "meta");
+    EXPECT_EQ(json::get_string(q, "scale_search", "quantization"), file == &mse ? "mse" : "absmax");
+  }
+  // The error-minimizing search never does worse than absmax on a whole tensor, q4 or q8.
+  for (const char* name : {"model.layers.1.mlp.experts.0.up_proj.weight", "model.layers.0.self_attn.o_proj.weight"}) {
+    const double e_mse = squared_error(mse, f32, name), e_absmax = squared_error(absmax, f32, name);
+    EXPECT_LT(e_mse, e_absmax) << name;
+    EXPECT_GT(e_mse, 0.0) << name;
+  }
 }
 
 }  // namespace
