@@ -4,6 +4,7 @@
 // (e.g. the f32 conversion) and how often both models' top token agree.
 #include <unistd.h>  // isatty
 
+#include <cstdint>  // INT64_MAX
 #include <cstdio>   // printf, fprintf
 #include <fstream>  // ifstream
 #include <memory>   // make_shared
@@ -147,7 +148,8 @@ void add_perplexity(CLI::App& app, Commands& commands) {
   CLI::App* sub = app.add_subcommand("perplexity", "Perplexity of a model over a text file (sliding windows)");
   sub->add_option("MODEL", args->model, "A .dsmoe model file (with its tokenizer)")->required();
   sub->add_option("-f,--file", args->file, "The text (UTF-8), tokenized with nothing added")->required();
-  sub->add_option("--ctx", args->ctx, "Window length in tokens (default 512)")->check(CLI::Range(int64_t{2}, INT64_MAX));
+  sub->add_option("--ctx", args->ctx, "Window length in tokens (default 512)")
+      ->check(CLI::Range(int64_t{2}, INT64_MAX));
   sub->add_option("--stride", args->stride, "Tokens between window starts (default ctx/2)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--compare", args->compare,

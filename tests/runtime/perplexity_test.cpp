@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>  // getenv
 #include <fstream>
-#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
