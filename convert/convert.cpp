@@ -84,6 +84,7 @@ ConvertSummary convert_checkpoint(const ConvertOptions& options) {
   }
   QuantRecipe recipe = QuantRecipe::named(options.quant);
   for (const std::string& spec : options.tensor_types) recipe.add_override(spec);
+  recipe.set_scale_search(options.scale_search);
 
   const fs::path config_path = dir / "config.json";
   if (!fs::exists(config_path)) throw Error(ErrorCode::kIo, config_path.string() + ": not found");
@@ -119,6 +120,7 @@ ConvertSummary convert_checkpoint(const ConvertOptions& options) {
   pack.threads = options.threads;
   pack.progress = options.progress;
   pack.label = "convert";
+  pack.scale_search = recipe.scale_search();
   PackResult r = pack_dsmoe(plan, source, plan_metadata_json(config, recipe, plan, source_json(dir, reader)),
                             embedded, pack);
 

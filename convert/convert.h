@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "convert/stats.h"  // ComponentStats
+#include "quant/qtypes.h"   // ScaleSearch
 
 namespace dsmoe {
 
@@ -24,6 +25,7 @@ struct ConvertOptions {
   std::filesystem::path output;  // the .dsmoe file to write
   std::string quant = "q8";      // recipe: f32, bf16, q8, q4 (convert/recipe.h)
   std::vector<std::string> tensor_types;  // overrides "REGEX=TYPE" on HF names; the last match wins
+  ScaleSearch scale_search = ScaleSearch::kMse;  // q8/q4 group scales: error-minimizing or absmax
   int threads = 0;          // quantization threads; 0: OpenMP's default
   bool force = false;       // overwrite an existing output
   bool progress = false;    // draw a progress bar on stderr

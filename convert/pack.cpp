@@ -30,7 +30,7 @@ std::vector<DsmoeTensorSpec> writer_specs(const std::vector<PlannedTensor>& plan
 // is laid out as a standalone [n, cols] tensor: every layout is tile after tile, so a chunk that
 // starts on a tile boundary has exactly those bytes inside the whole tensor.
 void convert_chunk(const PlannedTensor& p, const TensorSource& source, int64_t r0, int64_t n,
-                   int threads, float* src, std::byte* dst) {
+                   int threads, ScaleSearch search, float* src, std::byte* dst) {
   const int64_t cols = p.cols();
   const int64_t tile = qtype_row_tile(p.type);
   const int64_t tiles = (n + tile - 1) / tile;
@@ -44,7 +44,7 @@ void convert_chunk(const PlannedTensor& p, const TensorSource& source, int64_t r
     if (s0 >= s1) continue;
     try {
       source.read_rows(p.spec, r0 + s0, r0 + s1, src + s0 * cols);
-      quantize_rows(p.type, src + s0 * cols, s0, s1, n, cols, dst);
+      quantize_rows(p.type, src + s0 * cols, s0, s1, n, cols, dst, search);
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -98,7 +98,7 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
       const size_t out_bytes = qtensor_bytes(p.type, n, cols);
       src.resize(static_cast<size_t>(n * cols));
       dst.resize(out_bytes);
-      convert_chunk(p, source, r0, n, threads, src.data(), dst.data());
+      convert_chunk(p, source, r0, n, threads, options.scale_search, src.data(), dst.data());
       writer.append(dst.data(), out_bytes);
       written += out_bytes;
       const uint64_t in_bytes = row_bytes * static_cast<uint64_t>(n);

@@ -12,6 +12,7 @@
 #include "convert/plan.h"           // PlannedTensor
 #include "convert/stats.h"          // ComponentStats
 #include "convert/tensor_source.h"  // TensorSource
+#include "quant/qtypes.h"           // ScaleSearch
 
 namespace dsmoe {
 
@@ -21,6 +22,7 @@ struct PackOptions {
   int threads = 0;         // 0: OpenMP's default
   bool progress = false;   // progress bar on stderr (when it is a terminal)
   std::string label = "convert";
+  ScaleSearch scale_search = ScaleSearch::kMse;  // for quantized types
 };
 
 struct PackResult {

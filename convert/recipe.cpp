@@ -10,6 +10,16 @@ bool always_f32(const TensorSpec& t) {
          t.role == TensorRole::kRouterBias;
 }
 
+const char* scale_search_name(ScaleSearch s) {
+  return s == ScaleSearch::kAbsmax ? "absmax" : "mse";
+}
+
+std::optional<ScaleSearch> parse_scale_search(std::string_view s) {
+  if (s == "mse") return ScaleSearch::kMse;
+  if (s == "absmax") return ScaleSearch::kAbsmax;
+  return std::nullopt;
+}
+
 QuantRecipe QuantRecipe::named(std::string_view name) {
   QuantRecipe r;
   r.name_ = std::string(name);
@@ -68,7 +78,7 @@ std::string QuantRecipe::to_json() const {
     w.begin_object().key("pattern").value(o.pattern).key("type").value(qtype_name(o.type)).end_object();
   }
   w.end_array();
-  w.key("scale_search").value("mse");  // quantize_rows' default (docs/FORMAT.md)
+  w.key("scale_search").value(scale_search_name(scale_search_));
   w.end_object();
   return w.str();
 }

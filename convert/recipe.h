@@ -3,13 +3,14 @@
 // the V3 expert bias (every 1-D tensor, roles kNorm/kRouter/kRouterBias) always stay f32; overrides
 // `--tensor-type REGEX=TYPE` apply to Hugging Face names, the last matching one wins, and cannot
 // move those always-f32 tensors.
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/schema.h"  // TensorSpec
-#include "quant/qtypes.h"  // QType
+#include "quant/qtypes.h"  // QType, ScaleSearch
 
 namespace dsmoe {
 
@@ -22,9 +23,13 @@ class QuantRecipe {
   // spec "REGEX=TYPE" (the last '=' splits); throws Error on a bad regex or type.
   void add_override(std::string_view spec);
 
+  // How quantized types choose their group scales (default kMse, error-minimizing).
+  void set_scale_search(ScaleSearch s) { scale_search_ = s; }
+  ScaleSearch scale_search() const { return scale_search_; }
+
   QType type_for(const TensorSpec& t) const;
   const std::string& name() const { return name_; }
-  // {"recipe": "q4", "overrides": [{"pattern": "...", "type": "q8"}, ...]}
+  // {"recipe": "q4", "overrides": [{"pattern": "...", "type": "q8"}, ...], "scale_search": "mse"}
   std::string to_json() const;
 
  private:
@@ -37,7 +42,12 @@ class QuantRecipe {
   QType matrices_ = QType::kQ8;
   QType routed_experts_ = QType::kQ8;
   std::vector<Override> overrides_;
+  ScaleSearch scale_search_ = ScaleSearch::kMse;
 };
+
+// "mse" / "absmax" (`--scales`, the recipe's stored "scale_search").
+const char* scale_search_name(ScaleSearch s);
+std::optional<ScaleSearch> parse_scale_search(std::string_view s);
 
 // True for tensors that stay f32 whatever the recipe says.
 bool always_f32(const TensorSpec& t);

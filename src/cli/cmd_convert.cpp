@@ -18,6 +18,7 @@ struct ConvertArgs {
   std::string output;
   std::string quant;
   std::vector<std::string> tensor_types;
+  std::string scales = "mse";
   int threads = 0;
   bool force = false;
   bool quiet = false;
@@ -39,6 +40,7 @@ int run_convert(const ConvertArgs& a) {
   o.output = a.output;
   o.quant = a.quant;
   o.tensor_types = a.tensor_types;
+  o.scale_search = *parse_scale_search(a.scales);  // checked while parsing
   o.threads = a.threads;
   o.force = a.force;
   o.progress = !a.quiet;
@@ -67,6 +69,10 @@ void add_convert(CLI::App& app, Commands& commands) {
                   "as TYPE (f32, bf16, q8, q4); repeatable, the last match wins")
       ->check(CLI::Validator(check_tensor_type, "REGEX=TYPE"))
       ->allow_extra_args(false);
+  sub->add_option("--scales", args->scales,
+                  "How q8/q4 choose each group's scale: mse (default, minimizes the squared error) or "
+                  "absmax (largest magnitude / largest level; for comparisons)")
+      ->check(CLI::IsMember({"mse", "absmax"}));
   sub->add_option("--threads", args->threads, "Quantization threads (default: all cores)")
       ->check(CLI::PositiveNumber);
   sub->add_flag("--force", args->force, "Overwrite OUT if it exists");

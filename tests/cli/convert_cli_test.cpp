@@ -70,6 +70,7 @@ TEST(ConvertCli, UsageErrorsExitTwo) {
            "convert " + hf + " -o " + out + " --quant q4 --tensor-type 'experts=q5'",  // bad type
            "convert " + hf + " -o " + out + " --quant q4 --tensor-type '([=q8'",       // bad regex
            "convert " + hf + " -o " + out + " --quant q4 --threads 0",
+           "convert " + hf + " -o " + out + " --quant q4 --scales max",             // mse or absmax
            "info",
            "synth -o " + out,                                     // no shapes
            "synth --preset deepseek-v3",                          // no destination
@@ -171,6 +172,18 @@ TEST(ConvertCli, ConvertInfoVerifyAndForce) {
   text = dsmoe("info --verify " + q(out), &rc);
   EXPECT_EQ(rc, 1) << text;
   EXPECT_NE(text.find(last.name), std::string::npos) << text;
+}
+
+TEST(ConvertCli, ScalesAreStoredInTheRecipe) {
+  for (const char* scales : {"mse", "absmax"}) {
+    const fs::path out = test::temp_dir() / (std::string("scales-") + scales + ".dsmoe");
+    int rc = -1;
+    std::string text = dsmoe("convert " + q(tiny_hf()) + " -o " + q(out) + " --quant q8 -q --scales " + scales, &rc);
+    ASSERT_EQ(rc, 0) << text;
+    text = dsmoe("info " + q(out), &rc);
+    EXPECT_EQ(rc, 0) << text;
+    EXPECT_NE(text.find(std::string("\"scale_search\":\"") + scales + "\""), std::string::npos) << text;
+  }
 }
 
 TEST(ConvertCli, SynthDirectAndHfOut) {
