@@ -6,7 +6,8 @@
 #include <algorithm>  // fill_n
 
 #include "model/attention.h"
-#include "model/ops.h"  // linear, dot, axpy, softmax
+#include "model/linear.h"  // linear
+#include "model/ops.h"     // dot, axpy, softmax
 
 namespace dsmoe {
 
@@ -14,7 +15,7 @@ void mha_attention(const AttentionArgs& a, KvCache& cache, Scratch& s) noexcept 
   const ModelConfig& c = a.c;
   const int64_t nh = c.num_attention_heads, kvh = c.num_key_value_heads, hd = c.head_dim;
   const int64_t width = cache.width(), n = a.n, group = nh / kvh;
-  const RowBuffers rb = s.row_buffers();
+  const LinearScratch rb = s.linear_scratch();
   linear(a.w.q, s.xn.data(), n, s.q.data(), rb);
   linear(a.w.k, s.xn.data(), n, s.kv.data(), rb, width);
   linear(a.w.v, s.xn.data(), n, s.kv.data() + kvh * hd, rb, width);
