@@ -1,8 +1,8 @@
 // AVX-512 VNNI int8 kernels for q8/q4 weights. Two 8-row tiles side by side fill one zmm (lanes
 // 0-7 the rows of one tile, 8-15 the next), so each vpdpbusd does twice the work of the AVX2 walk
 // in q_tiles.h, which still handles a last unpaired tile. gemm steps 8 tokens at a time, sharing
-// each decoded weight vector across them (prompt processing is compute-bound); gemv is the same
-// walk with one token.
+// each decoded weight vector across them (prompt processing is compute-bound), and the last 1-7
+// tokens in one more pass; gemv is the same walk with one token.
 #include <immintrin.h>
 
 #include "kernels/registry.h"
@@ -102,8 +102,17 @@ void gemm_pairs(const void* w, int64_t rows, int64_t cols, const QActBlock* x, i
     const int64_t valid = r1 - row0 < 16 ? r1 - row0 : 16;
     int64_t t = 0;
     for (; t + 8 <= n; t += 8) pair_tokens<T, 8>(w, cols, x, t, y, ldy, row0, valid);
-    for (; t + 4 <= n; t += 4) pair_tokens<T, 4>(w, cols, x, t, y, ldy, row0, valid);
-    for (; t < n; ++t) pair_tokens<T, 1>(w, cols, x, t, y, ldy, row0, valid);
+    // The rest in one pass over the weights, not one pass per token.
+    switch (n - t) {
+      case 7: pair_tokens<T, 7>(w, cols, x, t, y, ldy, row0, valid); break;
+      case 6: pair_tokens<T, 6>(w, cols, x, t, y, ldy, row0, valid); break;
+      case 5: pair_tokens<T, 5>(w, cols, x, t, y, ldy, row0, valid); break;
+      case 4: pair_tokens<T, 4>(w, cols, x, t, y, ldy, row0, valid); break;
+      case 3: pair_tokens<T, 3>(w, cols, x, t, y, ldy, row0, valid); break;
+      case 2: pair_tokens<T, 2>(w, cols, x, t, y, ldy, row0, valid); break;
+      case 1: pair_tokens<T, 1>(w, cols, x, t, y, ldy, row0, valid); break;
+      default: break;
+    }
   }
   if (row0 < r1) gemm_tiles<DotAvx512Vnni, T>(w, rows, cols, x, n, y, ldy, row0, r1);
 }
