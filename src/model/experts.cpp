@@ -18,8 +18,9 @@ int64_t units_of(int64_t rows) { return (rows + kRowUnit - 1) / kRowUnit; }
 // Phase-1 cost of one unit of a job: the gate and up bytes it streams, times the tokens it serves
 // (decode streams bytes; a prompt's products grow with both).
 int64_t unit_cost(const ExpertJob& j) {
-  const QTensor& g = j.w->gate;
-  const int64_t bytes = static_cast<int64_t>(qtensor_bytes(g.type, g.rows, g.cols) + qtensor_bytes(j.w->up.type, g.rows, g.cols));
+  const QTensor &g = j.w->gate, &u = j.w->up;
+  const auto bytes =
+      static_cast<int64_t>(qtensor_bytes(g.type, g.rows, g.cols) + qtensor_bytes(u.type, u.rows, u.cols));
   return std::max<int64_t>(1, bytes / units_of(g.rows)) * j.count;
 }
 
@@ -103,7 +104,8 @@ void ffn_fast(const FfnWeights& w, const float* x, int64_t n, float* y, Scratch&
   j.slots = nullptr;
   j.x = Acts{x, hidden, s.act.data()};
   if (qtype_is_quantized(w.gate.type)) {
-    for (int64_t i = 0; i < n; ++i) s.fast->quantize_act_q8.fn(x + i * hidden, hidden, s.act.data() + i * act_blocks(hidden));
+    const int64_t ab = act_blocks(hidden);
+    for (int64_t i = 0; i < n; ++i) s.fast->quantize_act_q8.fn(x + i * hidden, hidden, s.act.data() + i * ab);
   }
   j.gate = s.gate.data();
   j.up = s.up.data();

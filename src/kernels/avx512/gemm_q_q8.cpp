@@ -86,7 +86,8 @@ void pair_tokens(const void* w, int64_t cols, const QActBlock* x, int64_t t0, fl
     qa += gtb;
     qb += gtb;
     for (int t = 0; t < NT; ++t) {
-      out[t] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll16, isum[t]), _mm512_mul_ps(ws, _mm512_set1_ps(xb[t][g].d)), out[t]);
+      const __m512 scale = _mm512_mul_ps(ws, _mm512_set1_ps(xb[t][g].d));
+      out[t] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll16, isum[t]), scale, out[t]);
     }
   }
   const __mmask16 keep = static_cast<__mmask16>(valid >= 16 ? 0xffff : (1u << valid) - 1);
