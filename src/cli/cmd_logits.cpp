@@ -1,8 +1,9 @@
 // `dsmoe logits MODEL (--tokens 1,2,3 | --tokens-file FILE) --out OUT.f32 [--mode full|incremental]
-// [--prefill N] [--stats] [--ctx N] [--kv-type f32|bf16]`: the logits of every position as raw
-// little-endian float32 [n_tokens, vocab], for comparing with reference implementations. The KV
-// cache is f32 by default here (exactness); `full` evaluates all tokens in one call, `incremental`
-// the first N in one call and then one token per call, as generation does.
+// [--prefill N] [--stats] [--ctx N] [--kv-type f32|bf16] [--kernels reference|fast]`: the logits
+// of every position as raw little-endian float32 [n_tokens, vocab], for comparing with reference
+// implementations. By default the KV cache is f32 and the products take the plain reference path
+// (exactness); `full` evaluates all tokens in one call, `incremental` the first N in one call and
+// then one token per call, as generation does.
 #include <cstdio>   // printf, fopen, fwrite
 #include <fstream>  // ifstream
 #include <memory>   // make_shared
@@ -28,6 +29,7 @@ struct LogitsArgs {
   bool stats = false;
   int64_t ctx = 0;
   std::string kv_type = "f32";
+  std::string kernels = "reference";
 };
 
 // Token ids separated by commas and/or whitespace.
@@ -78,6 +80,7 @@ int run_logits(const LogitsArgs& a) {
   SessionOptions opt;
   opt.ctx = a.ctx;
   opt.kv_type = *kv;
+  opt.kernels = a.kernels == "reference" ? Kernels::kReference : Kernels::kFast;
   Session session(model, opt);
   const int64_t vocab = model->config().vocab_size, n = static_cast<int64_t>(tokens.size());
   std::vector<float> logits(static_cast<size_t>(n * vocab));
@@ -128,6 +131,8 @@ void add_logits(CLI::App& app, Commands& commands) {
   sub->add_flag("--stats", args->stats, "Print per MoE layer the distinct experts run and resident expert bytes");
   sub->add_option("--ctx", args->ctx, "Context length (default min(4096, max_position_embeddings))");
   sub->add_option("--kv-type", args->kv_type, "KV cache type: f32 (default, exact) or bf16");
+  sub->add_option("--kernels", args->kernels, "reference: the plain f32 products (default, exact); fast: the SIMD kernels")
+      ->check(CLI::IsMember({"fast", "reference"}));
   commands.push_back({sub, [args] { return run_logits(*args); }});
 }
 

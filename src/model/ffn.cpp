@@ -6,12 +6,18 @@
 #include <algorithm>  // min, max
 #include <cstdint>    // uintptr_t
 
-#include "model/ops.h"  // linear, silu_mul
+#include "model/experts.h"  // ffn_fast
+#include "model/linear.h"   // linear
+#include "model/ops.h"      // silu_mul
 
 namespace dsmoe {
 
 void ffn(const FfnWeights& w, const float* x, int64_t n, float* y, Scratch& s) noexcept {
-  const RowBuffers rb = s.row_buffers();
+  if (s.fast != nullptr) {
+    ffn_fast(w, x, n, y, s);
+    return;
+  }
+  const LinearScratch rb = s.linear_scratch();
   linear(w.gate, x, n, s.gate.data(), rb);
   linear(w.up, x, n, s.up.data(), rb);
   silu_mul(s.gate.data(), s.up.data(), n * w.gate.rows);

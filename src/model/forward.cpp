@@ -11,7 +11,8 @@
 
 #include <algorithm>  // copy
 
-#include "model/ops.h"  // add, linear, rmsnorm, weight_row
+#include "model/linear.h"  // linear
+#include "model/ops.h"     // add, rmsnorm, weight_row
 
 namespace dsmoe {
 namespace {
@@ -26,8 +27,12 @@ void embed(const QTensor& table, const int32_t* tokens, int64_t n, float* x) noe
 }
 
 // out[i] = rmsnorm(x[i]) for n rows of h values
-void rmsnorm_rows(const float* x, const float* w, int64_t n, int64_t h, double eps, float* out) noexcept {
-  for (int64_t i = 0; i < n; ++i) rmsnorm(x + i * h, w, h, eps, out + i * h);
+void rmsnorm_rows(const Scratch& s, const float* x, const float* w, int64_t n, int64_t h, double eps,
+                  float* out) noexcept {
+  for (int64_t i = 0; i < n; ++i) {
+    if (s.fast != nullptr) s.fast->rmsnorm_f32.fn(x + i * h, w, h, static_cast<float>(eps), out + i * h);
+    else rmsnorm(x + i * h, w, h, eps, out + i * h);
+  }
 }
 
 }  // namespace
@@ -47,13 +52,13 @@ void forward(const Model& model, KvCache& cache, Scratch& s, const int32_t* toke
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LayerWeights& L = w.layers[l];
 
-    rmsnorm_rows(s.x.data(), L.attn_norm, n, h, eps, s.xn.data());
+    rmsnorm_rows(s, s.x.data(), L.attn_norm, n, h, eps, s.xn.data());
     const AttentionArgs a{c, L, model.rope(), l, pos, n};
     if (c.is_mla()) mla_attention(a, opt.mla_form, cache, s);
     else mha_attention(a, cache, s);
     add(s.y.data(), s.x.data(), n * h);  // x += attention
 
-    rmsnorm_rows(s.x.data(), L.ffn_norm, n, h, eps, s.xn.data());
+    rmsnorm_rows(s, s.x.data(), L.ffn_norm, n, h, eps, s.xn.data());
     if (L.moe) moe_ffn(c, L, l, pos, n, s, opt.observer);
     else ffn(L.dense, s.xn.data(), n, s.y.data(), s);
     add(s.y.data(), s.x.data(), n * h);  // x += ffn
@@ -61,8 +66,8 @@ void forward(const Model& model, KvCache& cache, Scratch& s, const int32_t* toke
 
   // Only the rows whose logits are wanted go through the final norm and the head.
   const int64_t first = all_logits ? 0 : n - 1;
-  rmsnorm_rows(s.x.data() + first * h, w.final_norm, n - first, h, eps, s.xn.data());
-  linear(w.head, s.xn.data(), n - first, logits, s.row_buffers());
+  rmsnorm_rows(s, s.x.data() + first * h, w.final_norm, n - first, h, eps, s.xn.data());
+  linear(w.head, s.xn.data(), n - first, logits, s.linear_scratch());
 }
 
 }  // namespace dsmoe

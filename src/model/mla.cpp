@@ -8,7 +8,8 @@
 #include <algorithm>  // fill_n
 
 #include "model/attention.h"
-#include "model/ops.h"  // linear, rmsnorm, dot, axpy, softmax, weight_row
+#include "model/linear.h"  // linear
+#include "model/ops.h"     // rmsnorm, dot, axpy, softmax, weight_row
 
 namespace dsmoe {
 namespace {
@@ -26,7 +27,7 @@ struct Dims {
 // Queries, and the cache entries of the new tokens.
 void project(const AttentionArgs& a, const Dims& d, KvCache& cache, Scratch& s) noexcept {
   const ModelConfig& c = a.c;
-  const RowBuffers rb = s.row_buffers();
+  const LinearScratch rb = s.linear_scratch();
   if (!a.w.q_a.empty()) {
     linear(a.w.q_a, s.xn.data(), a.n, s.q_a.data(), rb);
     for (int64_t i = 0; i < a.n; ++i) {
@@ -132,7 +133,7 @@ void mla_attention(const AttentionArgs& a, MlaForm form, KvCache& cache, Scratch
   project(a, d, cache, s);
   if (form == MlaForm::kAbsorbed) absorbed(a, d, cache, s);
   else expanded(a, d, cache, s);
-  linear(a.w.o, s.attn.data(), a.n, s.y.data(), s.row_buffers());
+  linear(a.w.o, s.attn.data(), a.n, s.y.data(), s.linear_scratch());
 }
 
 }  // namespace dsmoe

@@ -1,7 +1,5 @@
 #include "model/ops.h"
 
-#include <omp.h>
-
 #include <cmath>  // exp, sqrt
 
 namespace dsmoe {
@@ -53,17 +51,6 @@ const float* weight_row(const QTensor& w, int64_t r, float* buf) noexcept {
   if (w.type == QType::kF32) return reinterpret_cast<const float*>(w.data) + r * w.cols;
   dequantize_row(w.type, w.data, w.rows, w.cols, r, buf);
   return buf;
-}
-
-void linear(const QTensor& w, const float* x, int64_t n, float* y, const RowBuffers& rb,
-            int64_t ldy) noexcept {
-  const int64_t rows = w.rows, cols = w.cols;
-  if (ldy == 0) ldy = rows;
-#pragma omp parallel for num_threads(rb.threads) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* wr = weight_row(w, r, rb.row(omp_get_thread_num()));
-    for (int64_t i = 0; i < n; ++i) y[i * ldy + r] = dot(wr, x + i * cols, cols);
-  }
 }
 
 }  // namespace dsmoe

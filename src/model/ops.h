@@ -1,5 +1,5 @@
 #pragma once
-// Small f32 vector operations of the plain forward pass. Single-threaded, noexcept, no allocation.
+// Small f32 vector operations of the plain (reference) forward pass. Single-threaded, noexcept, no allocation.
 #include <cstdint>
 
 #include "model/weights.h"  // QTensor
@@ -19,19 +19,5 @@ void silu_mul(float* gate, const float* up, int64_t n) noexcept;
 // Row r of `w` as f32: a pointer into the weights when they are f32, else dequantized into buf
 // (w.cols floats).
 const float* weight_row(const QTensor& w, int64_t r, float* buf) noexcept;
-
-// Per-thread buffers for dequantized weight rows: `threads` rows of `width` floats.
-struct RowBuffers {
-  float* data = nullptr;
-  int64_t width = 0;
-  int threads = 1;
-  float* row(int thread) const { return data + thread * width; }
-};
-
-// y[i, r] = sum_c w[r, c] * x[i, c] for i < n tokens, r < w.rows: x is [n, w.cols], y is [n, ldy]
-// (ldy 0: w.rows). Each weight row is dequantized once and used for all n tokens. Parallel over
-// rows (OpenMP); must not be called from inside a parallel region.
-void linear(const QTensor& w, const float* x, int64_t n, float* y, const RowBuffers& rb,
-            int64_t ldy = 0) noexcept;
 
 }  // namespace dsmoe

@@ -9,11 +9,16 @@ namespace {
 size_t sz(int64_t a, int64_t b = 1, int64_t c = 1) { return static_cast<size_t>(a * b * c); }
 }  // namespace
 
-Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int threads_, bool expanded_mla)
-    : max_batch(max_batch_), ctx(ctx_), threads(threads_ > 0 ? threads_ : omp_get_max_threads()) {
+Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int threads_, bool expanded_mla,
+                 Kernels kernels_)
+    : max_batch(max_batch_), ctx(ctx_), threads(threads_ > 0 ? threads_ : omp_get_max_threads()),
+      fast(kernels_ == Kernels::kFast ? &kernels() : nullptr) {
   const int64_t B = max_batch, h = c.hidden_size, nh = c.num_attention_heads, T = threads;
   const int64_t kvw = c.kv_values_per_token_per_layer();
-  const int64_t ffn = std::max({c.intermediate_size, c.moe_intermediate_size * std::max<int64_t>(c.n_shared_experts, 1)});
+  const int64_t k = c.num_experts_per_tok, mi = c.moe_intermediate_size;
+  // The fast path keeps every expert's hidden activation of a layer at once (experts.h).
+  const int64_t all_experts = fast != nullptr ? mi * (k + c.n_shared_experts) : 0;
+  const int64_t ffn = std::max({c.intermediate_size, mi * std::max<int64_t>(c.n_shared_experts, 1), all_experts});
   rows_width = std::max({h, ffn, c.q_lora_rank, c.kv_lora_rank, nh * std::max(c.v_head_dim, c.head_dim)});
 
   x.resize(sz(B, h));
@@ -21,6 +26,17 @@ Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int thr
   y.resize(sz(B, h));
   cs.resize(sz(B, c.rope_dim()));
   rows.resize(sz(T, rows_width));
+  if (fast != nullptr) {
+    act.resize(sz(B, act_blocks(rows_width)));
+    expert_jobs.resize(sz(c.n_routed_experts + 1));
+    hq.resize(sz(B, std::max(act_blocks(c.intermediate_size),
+                             k * act_blocks(mi) + act_blocks(mi * c.n_shared_experts))));
+    down_out.resize(sz(T, B, h));
+    if (c.n_routed_experts > 0) {
+      xq.resize(sz(B * k, act_blocks(h)));
+      xg.resize(sz(B * k, h));
+    }
+  }
   logits.resize(sz(c.vocab_size));
 
   if (c.is_mla()) {
@@ -41,7 +57,7 @@ Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int thr
   up.resize(sz(B, ffn));
 
   if (c.n_routed_experts > 0) {
-    const int64_t E = c.n_routed_experts, k = c.num_experts_per_tok;
+    const int64_t E = c.n_routed_experts;
     router_logits.resize(sz(B, E));
     topk_ids.resize(sz(B, k));
     topk_weights.resize(sz(B, k));

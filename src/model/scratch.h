@@ -6,24 +6,29 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/config.h"  // ModelConfig
-#include "model/ops.h"     // RowBuffers
+#include "kernels/kernels.h"  // KernelTable, QActBlock
+#include "model/config.h"     // ModelConfig
+#include "model/experts.h"    // ExpertJob
+#include "model/linear.h"     // Kernels, LinearScratch
 
 namespace dsmoe {
 
 struct Scratch {
   // threads: OpenMP threads the blocks use (0: omp_get_max_threads()). expanded_mla: also size
-  // the buffers of the expanded MLA form.
-  Scratch(const ModelConfig& c, int64_t max_batch, int64_t ctx, int threads, bool expanded_mla);
+  // the buffers of the expanded MLA form. kernels: the path of matrix and vector products.
+  Scratch(const ModelConfig& c, int64_t max_batch, int64_t ctx, int threads, bool expanded_mla,
+          Kernels kernels = Kernels::kFast);
 
   int64_t max_batch, ctx;
   int threads;
+  const KernelTable* fast = nullptr;  // the kernel table on the fast path; nullptr: reference
 
   std::vector<float> x;       // [B, hidden] the residual stream
   std::vector<float> xn;      // [B, hidden] normalized input of a block
   std::vector<float> y;       // [B, hidden] output of a block
   std::vector<float> cs;      // [B, rope_dim] cos | sin of each token's position
-  std::vector<float> rows;    // [T, max cols] dequantized weight rows (RowBuffers)
+  std::vector<float> rows;    // [T, max cols] dequantized weight rows (reference linear, MLA)
+  std::vector<QActBlock> act; // fast: [B, act_blocks(max cols)] linear()'s input as q8
   std::vector<float> logits;  // [vocab] of the last token
 
   // Attention.
@@ -38,7 +43,7 @@ struct Scratch {
   std::vector<float> kv_exp;  // [T, ctx, qk_nope_head_dim + v_head_dim] expanded K_nope | V of one head
 
   // Feed-forward.
-  std::vector<float> gate, up;  // [B, max FFN width]
+  std::vector<float> gate, up;  // [B, max FFN width]; fast: [B, widest layer's total expert width]
 
   // Mixture of experts.
   std::vector<float> router_logits;   // [B, n_routed_experts]
@@ -53,7 +58,14 @@ struct Scratch {
   std::vector<float> xe, ye;          // [B, hidden] one expert's gathered inputs and outputs
   std::vector<uint8_t> expert_used;   // [layers, n_routed_experts] 1 once an expert ran (stats)
 
-  RowBuffers row_buffers() { return {rows.data(), rows_width, threads}; }
+  // Fast feed-forward path (experts.h).
+  std::vector<ExpertJob> expert_jobs;  // [n_routed_experts + 1] (1 without experts: the dense MLP)
+  std::vector<QActBlock> xq;           // [B * k, act_blocks(hidden)] routed experts' gathered inputs
+  std::vector<float> xg;               // [B * k, hidden] the same in f32 (f32/bf16 experts)
+  std::vector<QActBlock> hq;           // [B, all experts' act_blocks(ffn)] hidden activations as q8
+  std::vector<float> down_out;         // [T, B, hidden] each thread's down results before weighting
+
+  LinearScratch linear_scratch() { return {fast, act.data(), rows.data(), rows_width, threads}; }
   int64_t rows_width = 0;
 };
 

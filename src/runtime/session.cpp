@@ -40,7 +40,7 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
       options_(options),
       cache_(model_->config(), context_length(model_->config(), options.ctx), options.kv_type),
       scratch_(model_->config(), checked_batch(options.max_batch), cache_.ctx(), options.threads,
-               use_expanded(model_->config(), options, cache_.ctx())),
+               use_expanded(model_->config(), options, cache_.ctx()), options.kernels),
       expanded_ok_(use_expanded(model_->config(), options, cache_.ctx())) {}
 
 void Session::check(std::span<const int32_t> tokens) const {

@@ -21,6 +21,9 @@ struct SessionOptions {
   KvType kv_type = KvType::kBF16;  // kF32 for exact logits (`dsmoe logits`)
   int64_t max_batch = 256;         // tokens per forward call; longer inputs run in chunks
   int threads = 0;                 // OpenMP threads; 0: OpenMP's default
+  // Matrix and vector products: the SIMD kernel table (default), or the plain f32 reference path
+  // the fast one is tested against (model/linear.h).
+  Kernels kernels = Kernels::kFast;
   // MLA: which form runs a chunk of several tokens (one token always runs absorbed). Auto picks
   // expanded for chunks of kExpandedMinTokens or more, when its per-thread buffers
   // (threads x ctx x (qk_nope_head_dim + v_head_dim) floats) fit in kExpandedScratchBytes.

@@ -37,6 +37,7 @@ TEST_P(GoldenHf, FullAndIncrementalMatchReference) {
   auto model = Model::load_hf(dir);
   SessionOptions opt;
   opt.kv_type = KvType::kF32;
+  opt.kernels = Kernels::kReference;  // the specification; fast_path_test.cpp compares the fast path
 
   Session full(model, opt);
   RoutingRecorder rec;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>  // setenv
 #include <fstream>
 #include <string>
 
@@ -75,6 +76,37 @@ TEST(LogitsCli, WritesReferenceLogitsInBothModes) {
   CliResult r = cli("logits " + dir.string() + " --tokens-file " + tf.string() + " --out " + out.string());
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_LT(max_abs_diff(read_f32(out), fx.logits), 1e-3);
+}
+
+// The fast path through the CLI, with the kernel table capped at the scalar references
+// (DSMOE_ISA=scalar) and at the best ISA of this CPU. Float operations run in another order, which
+// moves an activation across a q8 rounding boundary now and then, so the bound is statistical
+// (as in fast_path_test.cpp; measured here: mean KL under 1e-3).
+TEST(LogitsCli, FastKernelsAgreeAcrossIsas) {
+  DSMOE_FIXTURE_OR_SKIP(dir, "models/v2-lite-tiny");
+  const Fixture fx = load_fixture(dir);
+  ConvertOptions o;
+  o.input = dir;
+  o.output = temp_dir() / "cli-v2-lite-tiny-q4.dsmoe";
+  o.quant = "q4";
+  o.force = true;
+  convert_checkpoint(o);
+  const std::filesystem::path out = temp_dir() / "cli-isa.f32";
+  const std::string args = "logits " + o.output.string() + " --kernels fast --tokens " + join(fx.tokens) + " --out " + out.string();
+  CliResult r = cli(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::vector<float> best = read_f32(out);
+  ::setenv("DSMOE_ISA", "scalar", 1);  // read by the child only
+  r = cli(args);
+  ::unsetenv("DSMOE_ISA");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::vector<float> scalar = read_f32(out);
+  ASSERT_EQ(best.size(), scalar.size());
+  const auto [kl, top1] = kl_and_top1(scalar, best, fx.vocab);
+  std::printf("v2-lite-tiny q4, fast path, best ISA vs scalar: max |diff| %.3g, mean KL %.3g, top-1 %.3f\n",
+              max_abs_diff(best, scalar), kl, top1);
+  EXPECT_LT(kl, 0.01);
+  EXPECT_GE(top1, 0.75);
 }
 
 TEST(LogitsCli, BadInputExitCodes) {

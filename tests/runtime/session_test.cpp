@@ -12,9 +12,12 @@
 namespace dsmoe::test {
 namespace {
 
+// Exact logits: an f32 cache and the reference products (the fast path's bf16 kernels may round
+// activations to bf16; fast_path_test.cpp holds it to its own bounds).
 SessionOptions exact() {
   SessionOptions o;
   o.kv_type = KvType::kF32;
+  o.kernels = Kernels::kReference;
   return o;
 }
 

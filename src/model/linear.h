@@ -1,0 +1,50 @@
+#pragma once
+// Matrix products of the forward pass: y = W x for n tokens, on one of two paths.
+//   fast       the kernel table (kernels/kernels.h): q8/q4 weights read in place against the
+//              activations quantized once per call to q8 blocks; f32/bf16 weights against f32
+//   reference  each weight row dequantized to f32 and dotted in plain C++: the specification the
+//              fast path is tested against (and the exact path for f32/bf16 fixtures)
+#include <cstdint>
+
+#include "kernels/kernels.h"  // KernelTable, QActBlock
+#include "model/weights.h"    // QTensor
+
+namespace dsmoe {
+
+enum class Kernels { kFast, kReference };
+
+// What linear() needs besides its operands: the path, and buffers allocated once by Scratch.
+struct LinearScratch {
+  const KernelTable* fast = nullptr;  // the fast path's kernels; nullptr: the reference path
+  QActBlock* act = nullptr;           // fast: [B, act_blocks(width)] the input quantized to q8
+  float* rows = nullptr;              // reference: [threads, width] dequantized weight rows
+  int64_t width = 0;                  // the widest input (cols) of any matrix linear() sees
+  int threads = 1;
+};
+
+// y[i, r] = sum_c w[r, c] * x[i, c] for i < n tokens, r < w.rows: x is [n, w.cols], y is
+// [n, ldy] (ldy 0: w.rows). Parallel over rows (OpenMP); must not be called from inside a
+// parallel region.
+void linear(const QTensor& w, const float* x, int64_t n, float* y, const LinearScratch& ls,
+            int64_t ldy = 0) noexcept;
+
+// An activation matrix of n rows as the weights' kernel reads it: f32 rows for f32/bf16 weights,
+// q8 blocks (act_blocks(cols) per row, one row after another) for q8/q4 weights.
+struct Acts {
+  const float* f = nullptr;
+  int64_t ldf = 0;
+  const QActBlock* q = nullptr;
+};
+
+// Rows [r0, r1) of Y = W X for n tokens through the kernel table, on the calling thread. r0 a
+// multiple of qtype_row_tile(w.type), r1 too unless it equals w.rows.
+void matmul_rows(const KernelTable& k, const QTensor& w, Acts x, int64_t n, float* y, int64_t ldy,
+                 int64_t r0, int64_t r1) noexcept;
+
+// [begin, end) of thread t of `threads` over `units` equal units of work (contiguous, balanced).
+inline void split_units(int64_t units, int t, int threads, int64_t& begin, int64_t& end) {
+  begin = units * t / threads;
+  end = units * (t + 1) / threads;
+}
+
+}  // namespace dsmoe
