@@ -1,5 +1,5 @@
 // `dsmoe logits MODEL (--tokens 1,2,3 | --tokens-file FILE) --out OUT.f32 [--mode full|incremental]
-// [--prefill N] [--stats] [--ctx N] [--kv-type f32|bf16] [--kernels reference|fast]`: the logits
+// [--prefill N] [--stats] [--ctx N] [--kv-type f32|bf16] [--kernels reference|fast] [--gemm onednn|native]`: the logits
 // of every position as raw little-endian float32 [n_tokens, vocab], for comparing with reference
 // implementations. By default the KV cache is f32 and the products take the plain reference path
 // (exactness); `full` evaluates all tokens in one call, `incremental` the first N in one call and
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/commands.h"     // Commands
+#include "cli/generation_options.h"  // add_gemm_flag
 #include "model/model.h"      // Model
 #include "runtime/session.h"  // Session
 #include "util/error.h"       // Error
@@ -30,6 +31,7 @@ struct LogitsArgs {
   int64_t ctx = 0;
   std::string kv_type = "f32";
   std::string kernels = "reference";
+  Gemm gemm = Gemm::kOnednn;
 };
 
 // Token ids separated by commas and/or whitespace.
@@ -81,6 +83,7 @@ int run_logits(const LogitsArgs& a) {
   opt.ctx = a.ctx;
   opt.kv_type = *kv;
   opt.kernels = a.kernels == "reference" ? Kernels::kReference : Kernels::kFast;
+  opt.gemm = a.gemm;
   Session session(model, opt);
   const int64_t vocab = model->config().vocab_size, n = static_cast<int64_t>(tokens.size());
   std::vector<float> logits(static_cast<size_t>(n * vocab));
@@ -133,6 +136,7 @@ void add_logits(CLI::App& app, Commands& commands) {
   sub->add_option("--kv-type", args->kv_type, "KV cache type: f32 (default, exact) or bf16");
   sub->add_option("--kernels", args->kernels, "reference: the plain f32 products (default, exact); fast: the SIMD kernels")
       ->check(CLI::IsMember({"fast", "reference"}));
+  add_gemm_flag(sub, args->gemm);
   commands.push_back({sub, [args] { return run_logits(*args); }});
 }
 

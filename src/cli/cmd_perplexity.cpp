@@ -14,6 +14,7 @@
 
 #include "capi/loaded_model.h"   // LoadedModel
 #include "cli/commands.h"        // Commands
+#include "cli/generation_options.h"  // add_gemm_flag
 #include "model/kv_cache.h"      // parse_kv_type
 #include "runtime/perplexity.h"  // measure_perplexity
 #include "util/error.h"          // Error
@@ -30,6 +31,7 @@ struct PerplexityArgs {
   int64_t ctx = 512;
   int64_t stride = 0;
   int threads = 0;
+  Gemm gemm = Gemm::kOnednn;
   std::string kv_type = "f32";
   bool json = false;
   bool quiet = false;
@@ -118,6 +120,7 @@ int run_perplexity(const PerplexityArgs& a) {
   opt.ctx = a.ctx;
   opt.kv_type = *parse_kv_type(a.kv_type);  // checked while parsing
   opt.threads = a.threads;
+  opt.gemm = a.gemm;
   Session session(loaded->model(), opt);
   std::unique_ptr<Session> reference;
   if (reference_model) reference = std::make_unique<Session>(reference_model, opt);
@@ -158,6 +161,7 @@ void add_perplexity(CLI::App& app, Commands& commands) {
   sub->add_option("--kv-type", args->kv_type, "KV cache type: f32 (default, exact) or bf16 (as chat/run)")
       ->check(CLI::IsMember({"f32", "bf16"}));
   sub->add_option("--threads", args->threads, "Threads (default: all cores)")->check(CLI::PositiveNumber);
+  add_gemm_flag(sub, args->gemm);
   sub->add_flag("--json", args->json, "Print the result as JSON");
   sub->add_flag("-q,--quiet", args->quiet, "No progress line");
   commands.push_back({sub, [args] { return run_perplexity(*args); }});

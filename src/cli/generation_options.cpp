@@ -1,6 +1,7 @@
 // Flags shared by `dsmoe run` and `dsmoe chat`.
 #include "cli/generation_options.h"
 
+#include <map>
 #include <system_error>  // error_code
 
 namespace dsmoe::cli {
@@ -24,12 +25,21 @@ void add_generation_flags(CLI::App* sub, GenerationFlags& f, const std::string& 
   sub->add_option("--ctx", f.ctx, "Context length in tokens (default: min(4096, the model's))")
       ->check(CLI::PositiveNumber);
   sub->add_option("--threads", f.threads, "Threads (default: all cores)")->check(CLI::PositiveNumber);
+  add_gemm_flag(sub, f.gemm);
+}
+
+void add_gemm_flag(CLI::App* sub, Gemm& gemm) {
+  static const std::map<std::string, Gemm> kNames{{"onednn", Gemm::kOnednn}, {"native", Gemm::kNative}};
+  sub->add_option("--gemm", gemm,
+                  "Prompt products of f32/bf16 weights: onednn (default) or native (the own kernels)")
+      ->transform(CLI::CheckedTransformer(kNames));
 }
 
 SessionOptions session_options(const GenerationFlags& flags) {
   SessionOptions o;
   o.ctx = flags.ctx;
   o.threads = flags.threads;
+  o.gemm = flags.gemm;
   return o;
 }
 

@@ -19,11 +19,15 @@ struct GenerationFlags {
   int64_t ctx = 0;   // 0: the session's default
   int threads = 0;   // 0: OpenMP's default
   int64_t max_tokens = 0;
+  Gemm gemm = Gemm::kOnednn;
 };
 
 // Adds --temp, --top-k, --top-p, --min-p, --repeat-penalty, --presence-penalty, --seed, --ctx,
-// --threads and -n/--max-tokens (whose help says `max_tokens_help`).
+// --threads, --gemm and -n/--max-tokens (whose help says `max_tokens_help`).
 void add_generation_flags(CLI::App* sub, GenerationFlags& flags, const std::string& max_tokens_help);
+
+// --gemm onednn|native (SessionOptions::gemm), for every command that evaluates a model.
+void add_gemm_flag(CLI::App* sub, Gemm& gemm);
 
 SessionOptions session_options(const GenerationFlags& flags);
 

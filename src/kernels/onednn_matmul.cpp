@@ -68,6 +68,10 @@ void OnednnMatmul::prepare(QType t, int64_t rows, int64_t cols) {
   }
 }
 
+bool OnednnMatmul::prepared(QType t, int64_t rows, int64_t cols) const {
+  return impl_->prepared.count(std::make_pair(t, std::make_pair(rows, cols))) != 0;
+}
+
 bool OnednnMatmul::run(QType t, const void* w, int64_t rows, int64_t cols, const float* x,
                        int64_t ldx, int64_t n, float* y, int64_t ldy, int threads) noexcept {
   const auto it = impl_->prepared.find(std::make_pair(t, std::make_pair(rows, cols)));
@@ -120,6 +124,7 @@ OnednnMatmul::~OnednnMatmul() = default;
 void OnednnMatmul::prepare(QType, int64_t, int64_t) {
   throw Error(ErrorCode::kUnsupported, "oneDNN matmul: this build has no oneDNN");
 }
+bool OnednnMatmul::prepared(QType, int64_t, int64_t) const { return false; }
 bool OnednnMatmul::run(QType, const void*, int64_t, int64_t, const float*, int64_t, int64_t,
                        float*, int64_t, int) noexcept {
   return false;

@@ -36,6 +36,7 @@ class OnednnMatmul {
   // Creates the primitive for [rows, cols] weights of type t (idempotent). Throws
   // Error(kUnsupported) for a type oneDNN cannot take or a build without oneDNN.
   void prepare(QType t, int64_t rows, int64_t cols);
+  bool prepared(QType t, int64_t rows, int64_t cols) const;
 
   // X is [n, cols] with rows ldx apart, n <= max_tokens; Y[t, r] at y[t * ldy + r]. Returns false,
   // having written nothing, when the shape was not prepared or oneDNN failed: the caller then

@@ -69,9 +69,43 @@ void down(const Scratch& s, int64_t njobs, int64_t n, int64_t hidden, int64_t k,
   }
 }
 
+// The oneDNN prompt path: false, with y unspecified, when a job's matrices are not prepared for
+// it or oneDNN fails (the caller then runs the native path, which rewrites y).
+bool run_experts_onednn(Scratch& s, int64_t njobs, int64_t hidden, int64_t k, float* y) noexcept {
+  OnednnMatmul& mm = *s.onednn;
+  const KernelTable& kt = *s.fast;
+  for (int64_t jj = 0; jj < njobs; ++jj) {
+    for (const QTensor* t : {&s.expert_jobs[jj].w->gate, &s.expert_jobs[jj].w->up, &s.expert_jobs[jj].w->down}) {
+      if (!mm.prepared(t->type, t->rows, t->cols)) return false;
+    }
+  }
+  float* out = s.down_out.data();  // [count, hidden] of one job at a time
+  for (int64_t jj = 0; jj < njobs; ++jj) {
+    const ExpertJob& j = s.expert_jobs[jj];
+    const QTensor &g = j.w->gate, &u = j.w->up, &d = j.w->down;
+    const int64_t ffn = g.rows, count = j.count;
+    if (!mm.run(g.type, g.data, ffn, hidden, j.x.f, j.x.ldf, count, j.gate, ffn, s.threads) ||
+        !mm.run(u.type, u.data, ffn, hidden, j.x.f, j.x.ldf, count, j.up, ffn, s.threads)) {
+      return false;
+    }
+    kt.silu_mul_f32.fn(j.gate, j.up, count * ffn, j.gate);
+    if (!mm.run(d.type, d.data, hidden, ffn, j.gate, ffn, count, out, hidden, s.threads)) return false;
+    for (int64_t m = 0; m < count; ++m) {
+      const int64_t token = j.slots ? j.slots[m] / k : m;
+      const float weight = j.slots ? s.topk_weights[j.slots[m]] : 1.0f;
+      kt.axpy_f32.fn(weight, out + m * hidden, y + token * hidden, hidden);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void run_experts(Scratch& s, int64_t njobs, int64_t n, int64_t hidden, int64_t k, float* y) noexcept {
+  if (n > 1 && s.onednn != nullptr) {
+    std::fill_n(y, n * hidden, 0.0f);
+    if (run_experts_onednn(s, njobs, hidden, k, y)) return;
+  }
   const KernelTable& kt = *s.fast;
   ExpertJob* jobs = s.expert_jobs.data();
   int64_t total = 0;

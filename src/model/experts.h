@@ -9,6 +9,8 @@
 //   phase 2  down: each thread owns a slice of the output rows and, expert after expert,
 //            accumulates weight × result straight into y, so the weighted sum needs no extra
 //            pass and no reduction.
+// A prompt (several tokens) whose experts are f32/bf16 and prepared in Scratch::onednn runs each
+// expert's three products as oneDNN matmuls instead, one expert after another (Gemm::kOnednn).
 #include <cstdint>
 
 #include "model/linear.h"   // Acts

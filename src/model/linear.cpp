@@ -4,7 +4,8 @@
 
 #include <algorithm>  // min
 
-#include "model/ops.h"  // dot, weight_row
+#include "model/ops.h"    // dot, weight_row
+#include "util/error.h"  // Error
 
 namespace dsmoe {
 namespace {
@@ -25,6 +26,10 @@ void linear_reference(const QTensor& w, const float* x, int64_t n, float* y, con
 
 void linear_fast(const QTensor& w, const float* x, int64_t n, float* y, const LinearScratch& ls,
                  int64_t ldy) noexcept {
+  if (n > 1 && ls.onednn != nullptr &&
+      ls.onednn->run(w.type, w.data, w.rows, w.cols, x, w.cols, n, y, ldy, ls.threads)) {
+    return;
+  }
   const KernelTable& k = *ls.fast;
   const bool quantized = qtype_is_quantized(w.type);
   const int64_t ab = act_blocks(w.cols), units = (w.rows + kRowUnit - 1) / kRowUnit;
@@ -44,7 +49,36 @@ void linear_fast(const QTensor& w, const float* x, int64_t n, float* y, const Li
   }
 }
 
+void prepare_one(const QTensor& t, OnednnMatmul& mm, int& count) {
+  if (t.empty() || !OnednnMatmul::supports(t.type) || t.rows * t.cols < kOnednnMinWeights) return;
+  if (mm.prepared(t.type, t.rows, t.cols)) return;
+  try {
+    mm.prepare(t.type, t.rows, t.cols);
+    ++count;
+  } catch (const Error&) {
+    // This shape keeps the native kernels.
+  }
+}
+
+void prepare_ffn(const FfnWeights& f, OnednnMatmul& mm, int& count) {
+  for (const QTensor* t : {&f.gate, &f.up, &f.down}) prepare_one(*t, mm, count);
+}
+
 }  // namespace
+
+int prepare_onednn(const ModelWeights& w, OnednnMatmul& mm) {
+  int count = 0;
+  for (const LayerWeights& l : w.layers) {
+    for (const QTensor* t : {&l.q_a, &l.q_b, &l.q, &l.kv_a, &l.kv_b, &l.k, &l.v, &l.o, &l.router}) {
+      prepare_one(*t, mm, count);
+    }
+    prepare_ffn(l.dense, mm, count);
+    prepare_ffn(l.shared, mm, count);
+    for (const FfnWeights& e : l.experts) prepare_ffn(e, mm, count);
+  }
+  prepare_one(w.head, mm, count);
+  return count;
+}
 
 void linear(const QTensor& w, const float* x, int64_t n, float* y, const LinearScratch& ls,
             int64_t ldy) noexcept {

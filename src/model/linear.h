@@ -6,21 +6,35 @@
 //              fast path is tested against (and the exact path for f32/bf16 fixtures)
 #include <cstdint>
 
-#include "kernels/kernels.h"  // KernelTable, QActBlock
-#include "model/weights.h"    // QTensor
+#include "kernels/kernels.h"        // KernelTable, QActBlock
+#include "kernels/onednn_matmul.h"  // OnednnMatmul
+#include "model/weights.h"          // QTensor
 
 namespace dsmoe {
 
 enum class Kernels { kFast, kReference };
+// Who runs the fast path's prompt products (several tokens) of f32/bf16 weights: oneDNN
+// (kernels/onednn_matmul.h, faster on every CPU measured, docs/benchmarks.md) or the native
+// kernels. q8/q4 weights and single tokens always run natively.
+enum class Gemm { kOnednn, kNative };
+
+// oneDNN is given only matrices of at least this many weights: below it, its call overhead
+// outweighs what it gains (and tiny test models stay on the native kernels).
+inline constexpr int64_t kOnednnMinWeights = int64_t{1} << 16;
 
 // What linear() needs besides its operands: the path, and buffers allocated once by Scratch.
 struct LinearScratch {
   const KernelTable* fast = nullptr;  // the fast path's kernels; nullptr: the reference path
+  OnednnMatmul* onednn = nullptr;     // fast, Gemm::kOnednn: prompt products of prepared shapes
   QActBlock* act = nullptr;           // fast: [B, act_blocks(width)] the input quantized to q8
   float* rows = nullptr;              // reference: [threads, width] dequantized weight rows
   int64_t width = 0;                  // the widest input (cols) of any matrix linear() sees
   int threads = 1;
 };
+
+// Prepares `mm` for every f32/bf16 matrix of the model with at least kOnednnMinWeights weights
+// (a shape oneDNN refuses stays native). Returns how many shapes it prepared.
+int prepare_onednn(const ModelWeights& w, OnednnMatmul& mm);
 
 // y[i, r] = sum_c w[r, c] * x[i, c] for i < n tokens, r < w.rows: x is [n, w.cols], y is
 // [n, ldy] (ldy 0: w.rows). Parallel over rows (OpenMP); must not be called from inside a

@@ -4,6 +4,7 @@
 // comments (B = max_batch, T = threads). It lives in model/ because the forward blocks use it;
 // runtime::Session owns one.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/kernels.h"  // KernelTable, QActBlock
@@ -22,6 +23,7 @@ struct Scratch {
   int64_t max_batch, ctx;
   int threads;
   const KernelTable* fast = nullptr;  // the kernel table on the fast path; nullptr: reference
+  std::unique_ptr<OnednnMatmul> onednn;  // fast, Gemm::kOnednn, prepared for the model's shapes
 
   std::vector<float> x;       // [B, hidden] the residual stream
   std::vector<float> xn;      // [B, hidden] normalized input of a block
@@ -65,7 +67,9 @@ struct Scratch {
   std::vector<QActBlock> hq;           // [B, all experts' act_blocks(ffn)] hidden activations as q8
   std::vector<float> down_out;         // [T, B, hidden] each thread's down results before weighting
 
-  LinearScratch linear_scratch() { return {fast, act.data(), rows.data(), rows_width, threads}; }
+  LinearScratch linear_scratch() {
+    return {fast, onednn.get(), act.data(), rows.data(), rows_width, threads};
+  }
   int64_t rows_width = 0;
 };
 

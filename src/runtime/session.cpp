@@ -41,7 +41,12 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
       cache_(model_->config(), context_length(model_->config(), options.ctx), options.kv_type),
       scratch_(model_->config(), checked_batch(options.max_batch), cache_.ctx(), options.threads,
                use_expanded(model_->config(), options, cache_.ctx()), options.kernels),
-      expanded_ok_(use_expanded(model_->config(), options, cache_.ctx())) {}
+      expanded_ok_(use_expanded(model_->config(), options, cache_.ctx())) {
+  if (options.kernels == Kernels::kFast && options.gemm == Gemm::kOnednn && OnednnMatmul::available()) {
+    scratch_.onednn = std::make_unique<OnednnMatmul>(scratch_.max_batch, scratch_.rows_width);
+    if (prepare_onednn(model_->weights(), *scratch_.onednn) == 0) scratch_.onednn.reset();
+  }
+}
 
 void Session::check(std::span<const int32_t> tokens) const {
   if (tokens.empty()) throw Error(ErrorCode::kInvalidArgument, "no tokens to evaluate");

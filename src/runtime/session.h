@@ -24,6 +24,7 @@ struct SessionOptions {
   // Matrix and vector products: the SIMD kernel table (default), or the plain f32 reference path
   // the fast one is tested against (model/linear.h).
   Kernels kernels = Kernels::kFast;
+  Gemm gemm = Gemm::kOnednn;       // fast path: who runs prompt products of f32/bf16 weights
   // MLA: which form runs a chunk of several tokens (one token always runs absorbed). Auto picks
   // expanded for chunks of kExpandedMinTokens or more, when its per-thread buffers
   // (threads x ctx x (qk_nope_head_dim + v_head_dim) floats) fit in kExpandedScratchBytes.
