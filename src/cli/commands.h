@@ -22,6 +22,7 @@ void add_synth(CLI::App& app, Commands& commands);
 void add_run(CLI::App& app, Commands& commands);
 void add_chat(CLI::App& app, Commands& commands);
 void add_logits(CLI::App& app, Commands& commands);
+void add_bench(CLI::App& app, Commands& commands);
 void add_tokenize(CLI::App& app, Commands& commands);
 void add_detokenize(CLI::App& app, Commands& commands);
 void add_template(CLI::App& app, Commands& commands);
