@@ -3,9 +3,9 @@
 //
 // For every thread count, depth d and test (ppP: one call evaluating P tokens; tgN: N calls of one
 // token each), the session holds d tokens of random context (prefilled once, not timed; each
-// repetition rewinds to d), the model file's pages are touched first (the VM reclaims page-cache
-// pages left idle for about a minute, and a page read from disk would time the disk), and each
-// repetition is timed alone. Token ids are random with a fixed seed. Decode speed times the weight
+// repetition rewinds to d), the model file's pages are touched before every repetition (the VM
+// reclaims page-cache pages left idle for about a minute, and a page read from disk would time
+// the disk), and each repetition is timed alone. Token ids are random with a fixed seed. Decode speed times the weight
 // bytes one token reads (runtime/decode_weight_bytes.h) is the effective bandwidth, compared with
 // this machine's read bandwidth measured with the same thread count just before
 // (runtime/memory_bandwidth.h). Major page faults during the timed repetitions are reported: any
@@ -21,6 +21,7 @@
 #include <memory>     // make_shared
 #include <optional>
 #include <random>     // mt19937
+#include <span>
 #include <string>
 #include <thread>     // hardware_concurrency
 #include <vector>
@@ -108,12 +109,12 @@ Row time_test(const Model& model, Session& session, std::mt19937& rng, bool deco
   row.depth = d;
   row.test = (decode ? "tg" : "pp") + std::to_string(tokens) + (d > 0 ? "@d" + std::to_string(d) : "");
   const std::vector<int32_t> ids = random_tokens(rng, tokens, model.config().vocab_size);
-  warm_pages(model);
   std::vector<double> speed;
-  const long faults0 = major_faults();
   for (int r = 0; r < reps; ++r) {
     progress(row.test + ": repetition " + std::to_string(r + 1) + "/" + std::to_string(reps));
+    warm_pages(model);  // before every repetition: one may outlast the reclaim window
     session.rewind(d);
+    const long faults0 = major_faults();
     const auto t0 = std::chrono::steady_clock::now();
     if (decode) {
       for (int64_t k = 0; k < tokens; ++k) session.eval(std::span<const int32_t>(ids).subspan(k, 1));
@@ -121,8 +122,8 @@ Row time_test(const Model& model, Session& session, std::mt19937& rng, bool deco
       session.eval(ids);
     }
     speed.push_back(static_cast<double>(tokens) / seconds_since(t0));
+    row.major_faults += major_faults() - faults0;
   }
-  row.major_faults = major_faults() - faults0;
   for (double v : speed) row.mean += v / reps;
   if (reps > 1) {
     double ss = 0;
