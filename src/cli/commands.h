@@ -23,6 +23,7 @@ void add_run(CLI::App& app, Commands& commands);
 void add_chat(CLI::App& app, Commands& commands);
 void add_logits(CLI::App& app, Commands& commands);
 void add_perplexity(CLI::App& app, Commands& commands);
+void add_bench(CLI::App& app, Commands& commands);
 void add_tokenize(CLI::App& app, Commands& commands);
 void add_detokenize(CLI::App& app, Commands& commands);
 void add_template(CLI::App& app, Commands& commands);

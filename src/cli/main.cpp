@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   dsmoe::cli::add_chat(app, commands);
   dsmoe::cli::add_logits(app, commands);
   dsmoe::cli::add_perplexity(app, commands);
+  dsmoe::cli::add_bench(app, commands);
   dsmoe::cli::add_tokenize(app, commands);
   dsmoe::cli::add_detokenize(app, commands);
   dsmoe::cli::add_template(app, commands);

@@ -5,8 +5,9 @@
 // (v_head_dim rows), each over the kv_lora_rank latent.
 #include <omp.h>
 
-#include <algorithm>  // fill_n
+#include <algorithm>  // copy_n, fill_n
 
+#include "kernels/kernels.h"  // kernels: dot_f32, softmax_f32, axpy_f32
 #include "model/attention.h"
 #include "model/linear.h"  // linear
 #include "model/ops.h"     // rmsnorm, dot, axpy, softmax, weight_row
@@ -51,37 +52,56 @@ void project(const AttentionArgs& a, const Dims& d, KvCache& cache, Scratch& s) 
 
 void absorbed(const AttentionArgs& a, const Dims& d, const KvCache& cache, Scratch& s) noexcept {
   const float scale = static_cast<float>(a.c.softmax_scale());
-  const int64_t n = a.n, nh = d.nh;
-  // q_lat[i, h] = W_UK[h]^T q_nope[i, h]
+  const int64_t n = a.n, nh = d.nh, w = d.width;
+  // q_lat[i, h] = [W_UK[h]^T q_nope[i, h] | q_pe[i, h]], laid out like a cache row.
 #pragma omp parallel for num_threads(s.threads) schedule(static)
   for (int64_t h = 0; h < nh; ++h) {
     float* buf = s.rows.data() + omp_get_thread_num() * s.rows_width;
-    for (int64_t i = 0; i < n; ++i) std::fill_n(s.q_lat.data() + (i * nh + h) * d.r, d.r, 0.0f);
+    for (int64_t i = 0; i < n; ++i) {
+      float* ql = s.q_lat.data() + (i * nh + h) * w;
+      std::fill_n(ql, d.r, 0.0f);
+      std::copy_n(s.q.data() + (i * nh + h) * d.qk + d.nope, d.rope, ql + d.r);
+    }
     for (int64_t k = 0; k < d.nope; ++k) {
       const float* row = weight_row(a.w.kv_b, d.uk_row(h, k), buf);
       for (int64_t i = 0; i < n; ++i) {
-        axpy(s.q[(i * nh + h) * d.qk + k], row, s.q_lat.data() + (i * nh + h) * d.r, d.r);
+        axpy(s.q[(i * nh + h) * d.qk + k], row, s.q_lat.data() + (i * nh + h) * w, d.r);
       }
     }
   }
-  // Scores over the cached latents and rope keys; o_lat = sum_t p_t c_t.
-#pragma omp parallel for collapse(2) num_threads(s.threads) schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t h = 0; h < nh; ++h) {
-      const int tid = omp_get_thread_num();
-      float* p = s.scores.data() + tid * s.ctx;
-      float* tmp = s.kv_tmp.data() + tid * d.width;
-      const float* ql = s.q_lat.data() + (i * nh + h) * d.r;
-      const float* qpe = s.q.data() + (i * nh + h) * d.qk + d.nope;
-      const int64_t len = a.pos + i + 1;
-      for (int64_t t = 0; t < len; ++t) {
+  // Scores over the cached [c | k_pe] rows, softmax, and o_lat = sum_t p_t c_t, one token at a
+  // time. Positions are split across threads and each thread reads its cache rows once per pass
+  // for every head: the cache is read from memory once per pass whatever the thread count, and the
+  // work stays balanced at any context length (splitting heads would make every thread read the
+  // whole cache). Each thread sums its positions' share of o_lat; the shares are added at the end.
+  const KernelTable& kt = kernels();
+#pragma omp parallel num_threads(s.threads)
+  {
+    const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+    float* tmp = s.kv_tmp.data() + tid * w;
+    float* part = s.o_part.data() + tid * nh * d.r;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t len = a.pos + i + 1, t0 = len * tid / nt, t1 = len * (tid + 1) / nt;
+      const float* qi = s.q_lat.data() + i * nh * w;
+      for (int64_t t = t0; t < t1; ++t) {
         const float* kv = cache.load(a.layer, t, tmp);
-        p[t] = (dot(ql, kv, d.r) + dot(qpe, kv + d.r, d.rope)) * scale;
+        for (int64_t h = 0; h < nh; ++h) s.head_scores[h * s.ctx + t] = kt.dot_f32.fn(qi + h * w, kv, w) * scale;
       }
-      softmax(p, len);
-      float* ol = s.o_lat.data() + (i * nh + h) * d.r;
-      std::fill_n(ol, d.r, 0.0f);
-      for (int64_t t = 0; t < len; ++t) axpy(p[t], cache.load(a.layer, t, tmp), ol, d.r);
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (int64_t h = 0; h < nh; ++h) kt.softmax_f32.fn(s.head_scores.data() + h * s.ctx, len);
+      std::fill_n(part, nh * d.r, 0.0f);
+      for (int64_t t = t0; t < t1; ++t) {
+        const float* kv = cache.load(a.layer, t, tmp);
+        for (int64_t h = 0; h < nh; ++h) kt.axpy_f32.fn(s.head_scores[h * s.ctx + t], kv, part + h * d.r, d.r);
+      }
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (int64_t h = 0; h < nh; ++h) {
+        float* ol = s.o_lat.data() + (i * nh + h) * d.r;
+        std::copy_n(s.o_part.data() + h * d.r, d.r, ol);
+        for (int p = 1; p < nt; ++p) kt.axpy_f32.fn(1.0f, s.o_part.data() + (p * nh + h) * d.r, ol, d.r);
+      }
     }
   }
   // attn[i, h] = W_UV[h] o_lat[i, h]

@@ -42,8 +42,10 @@ Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int thr
   if (c.is_mla()) {
     q_a.resize(sz(B, c.q_lora_rank));
     q.resize(sz(B, nh, c.qk_head_dim()));
-    q_lat.resize(sz(B, nh, c.kv_lora_rank));
+    q_lat.resize(sz(B, nh, kvw));
     o_lat.resize(sz(B, nh, c.kv_lora_rank));
+    head_scores.resize(sz(nh, ctx));
+    o_part.resize(sz(T, nh, c.kv_lora_rank));
     attn.resize(sz(B, nh, c.v_head_dim));
     if (expanded_mla) kv_exp.resize(sz(T, ctx, c.qk_nope_head_dim + c.v_head_dim));
   } else {

@@ -37,8 +37,10 @@ struct Scratch {
   std::vector<float> q_a;     // [B, q_lora_rank]
   std::vector<float> q;       // [B, heads * qk_head_dim] (MHA: heads * head_dim)
   std::vector<float> kv;      // [B, kv width]: what goes into the cache for each token
-  std::vector<float> q_lat;   // [B, heads, kv_lora_rank] q_nope with W_UK absorbed
+  std::vector<float> q_lat;   // [B, heads, kv width] q_nope with W_UK absorbed | rotated q_pe
   std::vector<float> o_lat;   // [B, heads, kv_lora_rank] attention output in the latent space
+  std::vector<float> head_scores;  // [heads, ctx] absorbed MLA: every head's scores of one token
+  std::vector<float> o_part;       // [T, heads, kv_lora_rank] absorbed MLA: per-thread partial o_lat
   std::vector<float> attn;    // [B, heads * v_head_dim] (MHA: heads * head_dim)
   std::vector<float> scores;  // [T, ctx] attention probabilities of one (token, head)
   std::vector<float> kv_tmp;  // [T, kv width] a bf16 cache row converted to f32

@@ -46,6 +46,32 @@ TEST_P(SessionFixture, AbsorbedAndExpandedMlaAgree) {
   EXPECT_LT(max_abs_diff(lm, fx.logits), 1e-3);
 }
 
+// Absorbed MLA splits the cached positions across threads (each thread sums its share of the
+// output): any thread count, including one that splits the positions unevenly, gives the same
+// logits up to summation order, and matches the reference.
+TEST_P(SessionFixture, AbsorbedMlaAgreesAcrossThreadCounts) {
+  DSMOE_FIXTURE_OR_SKIP(dir, std::string("models/") + GetParam());
+  const Fixture fx = load_fixture(dir);
+  auto model = Model::load_hf(dir);
+  std::vector<std::vector<float>> logits;
+  for (int threads : {1, 2, 3}) {
+    SessionOptions o = exact();
+    o.mla = SessionOptions::Mla::kAbsorbed;
+    o.threads = threads;
+    Session s(model, o);
+    std::vector<float> l(fx.tokens.size() * fx.vocab);
+    std::span<const int32_t> all(fx.tokens);
+    for (size_t i = 0; i < all.size(); ++i) {  // one token per call: the decode path
+      std::span<const float> row = s.eval(all.subspan(i, 1));
+      std::copy(row.begin(), row.end(), l.begin() + i * fx.vocab);
+    }
+    EXPECT_LT(max_abs_diff(l, fx.logits), 1e-3) << threads << " threads";
+    logits.push_back(std::move(l));
+  }
+  EXPECT_LT(max_abs_diff(logits[1], logits[0]), 2e-5);
+  EXPECT_LT(max_abs_diff(logits[2], logits[0]), 2e-5);
+}
+
 TEST_P(SessionFixture, CacheReusedAcrossManyCallsAndRewind) {
   DSMOE_FIXTURE_OR_SKIP(dir, std::string("models/") + GetParam());
   const Fixture fx = load_fixture(dir);
