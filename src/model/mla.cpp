@@ -70,18 +70,20 @@ void absorbed(const AttentionArgs& a, const Dims& d, const KvCache& cache, Scrat
     }
   }
   // Scores over the cached [c | k_pe] rows, softmax, and o_lat = sum_t p_t c_t, one token at a
-  // time. Positions are split across threads and each thread reads its cache rows once per pass
-  // for every head: the cache is read from memory once per pass whatever the thread count, and the
-  // work stays balanced at any context length (splitting heads would make every thread read the
-  // whole cache). Each thread sums its positions' share of o_lat; the shares are added at the end.
+  // time. Positions are split across threads in blocks of kMlaPositionBlock and each thread reads
+  // its cache rows once per pass for every head: the cache is read from memory once per pass
+  // whatever the thread count, and the work stays balanced at long context (splitting heads would
+  // make every thread read the whole cache). Each block sums its share of o_lat; the shares are
+  // added in block order, so the result does not depend on the thread count.
   const KernelTable& kt = kernels();
 #pragma omp parallel num_threads(s.threads)
   {
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
     float* tmp = s.kv_tmp.data() + tid * w;
-    float* part = s.o_part.data() + tid * nh * d.r;
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t len = a.pos + i + 1, t0 = len * tid / nt, t1 = len * (tid + 1) / nt;
+      const int64_t len = a.pos + i + 1, blocks = (len + kMlaPositionBlock - 1) / kMlaPositionBlock;
+      const int64_t b0 = blocks * tid / nt, b1 = blocks * (tid + 1) / nt;
+      const int64_t t0 = b0 * kMlaPositionBlock, t1 = std::min(len, b1 * kMlaPositionBlock);
       const float* qi = s.q_lat.data() + i * nh * w;
       for (int64_t t = t0; t < t1; ++t) {
         const float* kv = cache.load(a.layer, t, tmp);
@@ -90,17 +92,20 @@ void absorbed(const AttentionArgs& a, const Dims& d, const KvCache& cache, Scrat
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (int64_t h = 0; h < nh; ++h) kt.softmax_f32.fn(s.head_scores.data() + h * s.ctx, len);
-      std::fill_n(part, nh * d.r, 0.0f);
-      for (int64_t t = t0; t < t1; ++t) {
-        const float* kv = cache.load(a.layer, t, tmp);
-        for (int64_t h = 0; h < nh; ++h) kt.axpy_f32.fn(s.head_scores[h * s.ctx + t], kv, part + h * d.r, d.r);
+      for (int64_t b = b0; b < b1; ++b) {
+        float* part = s.o_part.data() + b * nh * d.r;
+        std::fill_n(part, nh * d.r, 0.0f);
+        for (int64_t t = b * kMlaPositionBlock; t < std::min(len, (b + 1) * kMlaPositionBlock); ++t) {
+          const float* kv = cache.load(a.layer, t, tmp);
+          for (int64_t h = 0; h < nh; ++h) kt.axpy_f32.fn(s.head_scores[h * s.ctx + t], kv, part + h * d.r, d.r);
+        }
       }
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (int64_t h = 0; h < nh; ++h) {
         float* ol = s.o_lat.data() + (i * nh + h) * d.r;
         std::copy_n(s.o_part.data() + h * d.r, d.r, ol);
-        for (int p = 1; p < nt; ++p) kt.axpy_f32.fn(1.0f, s.o_part.data() + (p * nh + h) * d.r, ol, d.r);
+        for (int64_t b = 1; b < blocks; ++b) kt.axpy_f32.fn(1.0f, s.o_part.data() + (b * nh + h) * d.r, ol, d.r);
       }
     }
   }

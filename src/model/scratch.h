@@ -14,6 +14,10 @@
 
 namespace dsmoe {
 
+// Absorbed MLA sums the attention output over blocks of this many cached positions, one block per
+// thread at a time, then adds the blocks in order (deterministic for any thread count).
+inline constexpr int64_t kMlaPositionBlock = 256;
+
 struct Scratch {
   // threads: OpenMP threads the blocks use (0: omp_get_max_threads()). expanded_mla: also size
   // the buffers of the expanded MLA form. kernels: the path of matrix and vector products.
@@ -40,7 +44,7 @@ struct Scratch {
   std::vector<float> q_lat;   // [B, heads, kv width] q_nope with W_UK absorbed | rotated q_pe
   std::vector<float> o_lat;   // [B, heads, kv_lora_rank] attention output in the latent space
   std::vector<float> head_scores;  // [heads, ctx] absorbed MLA: every head's scores of one token
-  std::vector<float> o_part;       // [T, heads, kv_lora_rank] absorbed MLA: per-thread partial o_lat
+  std::vector<float> o_part;       // [ctx / kMlaPositionBlock, heads, kv_lora_rank] absorbed MLA: partial o_lat per block
   std::vector<float> attn;    // [B, heads * v_head_dim] (MHA: heads * head_dim)
   std::vector<float> scores;  // [T, ctx] attention probabilities of one (token, head)
   std::vector<float> kv_tmp;  // [T, kv width] a bf16 cache row converted to f32

@@ -113,8 +113,13 @@ TEST_P(SessionFixture, PromptLongerThanBatchRunsInChunks) {
 TEST_P(SessionFixture, Bf16CacheStaysClose) {
   DSMOE_FIXTURE_OR_SKIP(dir, std::string("models/") + GetParam());
   const Fixture fx = load_fixture(dir);
-  Session s(Model::load_hf(dir));  // default: bf16 cache
-  EXPECT_EQ(s.kv_cache().type(), KvType::kBF16);
+  // The cache's rounding alone, on the reference products: the fast kernels' own differences
+  // (bf16 activations at the AVX-512 BF16 level can flip a near-tied expert choice) are
+  // fast_path_test's subject.
+  SessionOptions o;
+  o.kernels = Kernels::kReference;
+  Session s(Model::load_hf(dir), o);
+  EXPECT_EQ(s.kv_cache().type(), KvType::kBF16);  // the default
   const std::vector<float> got = run_prompt(s, fx.tokens, 16);
   EXPECT_LT(max_abs_diff(got, fx.logits), 0.1);
   EXPECT_GE(kl_and_top1(fx.logits, got, fx.vocab).second, 0.9);
