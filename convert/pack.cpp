@@ -5,6 +5,7 @@
 #include <algorithm>  // max, min
 #include <cstddef>    // byte
 #include <exception>  // exception_ptr
+#include <future>     // async, future
 #include <mutex>      // mutex
 
 #include "format/dsmoe_file.h"  // DsmoeWriter
@@ -79,8 +80,13 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
   popts.item_name = "tensors";
   Progress progress(options.label, plan.size(), count_source ? source_total : output_total, popts);
 
+  // Two output buffers: the threads quantize chunk k into one while a writer thread appends chunk
+  // k-1 from the other (the write's copy into the page cache and its checksum take a core's
+  // share, and a full page cache makes write() wait for the disk).
   std::vector<float> src;
-  std::vector<std::byte> dst;
+  std::vector<std::byte> dst[2];
+  std::future<void> pending_write;  // declared after the buffers: destroyed (awaited) first
+  int slot = 0;
   size_t prefetched = 0;  // plan[0, prefetched) have been handed to source.prefetch
   uint64_t prefetched_bytes = 0, done_bytes = 0;
   for (const PlannedTensor& p : plan) {
@@ -97,9 +103,13 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
       const int64_t n = std::min(step, rows - r0);
       const size_t out_bytes = qtensor_bytes(p.type, n, cols);
       src.resize(static_cast<size_t>(n * cols));
-      dst.resize(out_bytes);
-      convert_chunk(p, source, r0, n, threads, src.data(), dst.data());
-      writer.append(dst.data(), out_bytes);
+      dst[slot].resize(out_bytes);
+      convert_chunk(p, source, r0, n, threads, src.data(), dst[slot].data());
+      if (pending_write.valid()) pending_write.get();  // in order, and frees the other buffer
+      pending_write = std::async(std::launch::async, [&writer, &out = dst[slot], out_bytes] {
+        writer.append(out.data(), out_bytes);
+      });
+      slot ^= 1;
       written += out_bytes;
       const uint64_t in_bytes = row_bytes * static_cast<uint64_t>(n);
       done_bytes += in_bytes;
@@ -112,6 +122,7 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
     }
     progress.add(1, 0);
   }
+  if (pending_write.valid()) pending_write.get();
   writer.commit();
 
   PackResult r;
