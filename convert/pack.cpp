@@ -6,7 +6,7 @@
 #include <cstddef>    // byte
 #include <exception>  // exception_ptr
 #include <future>     // async, future
-#include <mutex>      // mutex
+#include <vector>     // vector
 
 #include "format/dsmoe_file.h"  // DsmoeWriter
 #include "util/error.h"         // Error
@@ -29,25 +29,36 @@ std::vector<DsmoeTensorSpec> writer_specs(const std::vector<PlannedTensor>& plan
 
 // Converts rows [0, n) of a chunk (f32 in `src`, filled here from the source) into `dst`, which
 // is laid out as a standalone [n, cols] tensor: every layout is tile after tile, so a chunk that
-// starts on a tile boundary has exactly those bytes inside the whole tensor.
+// starts on a tile boundary has exactly those bytes inside the whole tensor. The parts run on
+// threads that block when done rather than OpenMP's, whose idle threads spin: on a machine
+// shared with other work (or with the writer thread) that spinning took a third of the CPU.
 void convert_chunk(const PlannedTensor& p, const TensorSource& source, int64_t r0, int64_t n,
                    int threads, float* src, std::byte* dst) {
   const int64_t cols = p.cols();
   const int64_t tile = qtype_row_tile(p.type);
   const int64_t tiles = (n + tile - 1) / tile;
   const int parts = static_cast<int>(std::min<int64_t>(threads, tiles));
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-#pragma omp parallel for num_threads(parts) schedule(static, 1)
-  for (int part = 0; part < parts; ++part) {
+  auto convert_part = [&](int part) {
     const int64_t s0 = std::min(n, tiles * part / parts * tile);
     const int64_t s1 = std::min(n, tiles * (part + 1) / parts * tile);
-    if (s0 >= s1) continue;
+    if (s0 >= s1) return;
+    source.read_rows(p.spec, r0 + s0, r0 + s1, src + s0 * cols);
+    quantize_rows(p.type, src + s0 * cols, s0, s1, n, cols, dst);
+  };
+  std::vector<std::future<void>> others;
+  for (int part = 1; part < parts; ++part) {
+    others.push_back(std::async(std::launch::async, convert_part, part));
+  }
+  std::exception_ptr failure;
+  try {
+    convert_part(0);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  for (std::future<void>& f : others) {
     try {
-      source.read_rows(p.spec, r0 + s0, r0 + s1, src + s0 * cols);
-      quantize_rows(p.type, src + s0 * cols, s0, s1, n, cols, dst);
+      f.get();
     } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
     }
   }
