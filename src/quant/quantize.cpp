@@ -1,4 +1,5 @@
-// quantize_rows / dequantize_row: the reference packing of every weight type (docs/FORMAT.md).
+// quantize_rows / dequantize_row: the packing of every weight type (docs/FORMAT.md). tests/quant
+// checks the tiled q8/q4 packing byte for byte against a one-value-at-a-time reference.
 #include <algorithm>  // std::copy, std::min
 #include <bit>        // std::endian
 #include <cstring>    // memcpy, memset
@@ -34,7 +35,8 @@ void transpose8(const Lanes* r, Lanes* out) {
   for (int p = 0; p < 8; p += 4) {
     for (int h = 0; h < 2; ++h) {
       u[p + 2 * h] = __builtin_shufflevector(t[p + h], t[p + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-      u[p + 2 * h + 1] = __builtin_shufflevector(t[p + h], t[p + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+      u[p + 2 * h + 1] =
+          __builtin_shufflevector(t[p + h], t[p + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
     }
   }
   for (int j = 0; j < 4; ++j) {
@@ -48,7 +50,9 @@ void transpose8(const Lanes* r, Lanes* out) {
 void load_group(const float* rows, int64_t stride, Lanes* xt) {
   for (int64_t j = 0; j < kGroupSize; j += kTileRows) {
     Lanes block[kTileRows];
-    for (int64_t r = 0; r < kTileRows; ++r) std::memcpy(&block[r], rows + r * stride + j, sizeof(Lanes));
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      std::memcpy(&block[r], rows + r * stride + j, sizeof(Lanes));
+    }
     transpose8(block, xt + j);
   }
 }
@@ -60,7 +64,9 @@ Words interleave4(const Words* v) {
   return (v[0] & byte) | ((v[1] & byte) << 8) | ((v[2] & byte) << 16) | (v[3] << 24);
 }
 
-Words as_words(Lanes levels) { return reinterpret_cast<Words>(__builtin_convertvector(levels, Ints)); }
+Words as_words(Lanes levels) {
+  return reinterpret_cast<Words>(__builtin_convertvector(levels, Ints));
+}
 
 // Packs one tile (rows [r0, r0+n) of the tensor, n <= 8, src holding exactly those rows). Padding
 // rows and inputs are zeros, which quantize to scale 0 and level 0 like the format requires.
@@ -89,8 +95,9 @@ void quantize_tile(QType t, const float* src, int64_t n, int64_t cols, uint8_t* 
       for (int64_t m = 0; m < qlayout::kChunk; ++m) {
         const int64_t c = j * qlayout::kChunk + m;
         // q4: nibble level+8 of input c low, of input c+16 high.
-        v[m] = t == QType::kQ8 ? as_words(qt[c])
-                               : (as_words(qt[c]) + 8) | ((as_words(qt[c + kGroupSize / 2]) + 8) << 4);
+        v[m] = t == QType::kQ8
+                   ? as_words(qt[c])
+                   : (as_words(qt[c]) + 8) | ((as_words(qt[c + kGroupSize / 2]) + 8) << 4);
       }
       const Words w = interleave4(v);
       std::memcpy(gq + j * sizeof(Words), &w, sizeof(Words));

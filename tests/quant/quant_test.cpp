@@ -278,6 +278,29 @@ TEST(Quantize, TiledPackingMatchesGroupwiseReference) {
   }
 }
 
+TEST(Quantize, SameBytesOnEveryIsa) {
+  // Inputs from integer arithmetic only (no libm), so every platform quantizes the same floats;
+  // the expected hashes were taken on x86-64 (AVX2) and must hold on aarch64 (scripts/test_neon.sh).
+  const int64_t rows = 24, cols = 96;
+  std::vector<float> x(static_cast<size_t>(rows * cols));
+  uint32_t state = 12345;
+  for (float& v : x) {
+    int32_t sum = 0;
+    for (int k = 0; k < 4; ++k) {
+      state = state * 1664525u + 1013904223u;
+      sum += static_cast<int32_t>(state >> 20) - 2048;  // roughly Gaussian sum of 4 uniforms
+    }
+    v = static_cast<float>(sum) * (1.0f / 4096.0f);
+  }
+  x[5] = 40.0f;  // an outlier
+  for (auto [t, want] : {std::pair<QType, uint64_t>{QType::kQ8, 16851530186148132264ull},
+                         {QType::kQ4, 10512925026820245440ull}}) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (uint8_t b : quantize(t, x, rows, cols)) h = (h ^ b) * 1099511628211ull;
+    EXPECT_EQ(h, want) << qtype_name(t);
+  }
+}
+
 TEST(Quantize, LayoutMatchesSpec) {
   // One tile, one group, q4: row r input c is level (r + c) % 16 - 8 times a power of two scale.
   std::vector<float> x(8 * 32);
