@@ -44,7 +44,8 @@ void remove_stale_temporaries(const std::filesystem::path& path) {
 
 }  // namespace
 
-OutputFile::OutputFile(const std::filesystem::path& path, bool overwrite, uint64_t expected_size)
+OutputFile::OutputFile(const std::filesystem::path& path, bool overwrite, uint64_t expected_size,
+                       bool direct_io)
     : path_(path), overwrite_(overwrite) {
   std::error_code ec;
   if (!overwrite && std::filesystem::exists(path, ec)) {
@@ -68,8 +69,8 @@ OutputFile::OutputFile(const std::filesystem::path& path, bool overwrite, uint64
   }
   // Full buffers go to disk through a second descriptor opened with O_DIRECT, which skips the
   // kernel's copy into the page cache (a quarter of the converter's CPU time). File systems
-  // without O_DIRECT (tmpfs) refuse it: then every write is buffered.
-  direct_fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  // without O_DIRECT refuse it: then every write is buffered.
+  if (direct_io) direct_fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
   buffer_ = static_cast<char*>(std::aligned_alloc(kDirectAlign, kBufferBytes));
   if (!buffer_) throw Error(ErrorCode::kIo, path.string() + ": cannot allocate the write buffer");
 }

@@ -15,7 +15,9 @@ class OutputFile {
   // temporary cannot be created. `expected_size` (when > 0) is reserved on disk up front so a
   // full disk is reported at once rather than hours into a conversion. Stale temporaries of the
   // same output left by killed processes (their pid no longer running) are removed.
-  OutputFile(const std::filesystem::path& path, bool overwrite, uint64_t expected_size = 0);
+  // `direct_io` false keeps every write in the page cache (tests compare the two paths).
+  OutputFile(const std::filesystem::path& path, bool overwrite, uint64_t expected_size = 0,
+             bool direct_io = true);
   ~OutputFile();  // removes the temporary file unless committed
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
