@@ -5,7 +5,8 @@
 #include <algorithm>  // max, min
 #include <cstddef>    // byte
 #include <exception>  // exception_ptr
-#include <mutex>      // mutex
+#include <future>     // async, future
+#include <vector>     // vector
 
 #include "format/dsmoe_file.h"  // DsmoeWriter
 #include "util/error.h"         // Error
@@ -28,25 +29,36 @@ std::vector<DsmoeTensorSpec> writer_specs(const std::vector<PlannedTensor>& plan
 
 // Converts rows [0, n) of a chunk (f32 in `src`, filled here from the source) into `dst`, which
 // is laid out as a standalone [n, cols] tensor: every layout is tile after tile, so a chunk that
-// starts on a tile boundary has exactly those bytes inside the whole tensor.
+// starts on a tile boundary has exactly those bytes inside the whole tensor. The parts run on
+// threads that block when done rather than OpenMP's, whose idle threads spin: on a machine
+// shared with other work (or with the writer thread) that spinning took a third of the CPU.
 void convert_chunk(const PlannedTensor& p, const TensorSource& source, int64_t r0, int64_t n,
                    int threads, ScaleSearch search, float* src, std::byte* dst) {
   const int64_t cols = p.cols();
   const int64_t tile = qtype_row_tile(p.type);
   const int64_t tiles = (n + tile - 1) / tile;
   const int parts = static_cast<int>(std::min<int64_t>(threads, tiles));
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-#pragma omp parallel for num_threads(parts) schedule(static, 1)
-  for (int part = 0; part < parts; ++part) {
+  auto convert_part = [&](int part) {
     const int64_t s0 = std::min(n, tiles * part / parts * tile);
     const int64_t s1 = std::min(n, tiles * (part + 1) / parts * tile);
-    if (s0 >= s1) continue;
+    if (s0 >= s1) return;
+    source.read_rows(p.spec, r0 + s0, r0 + s1, src + s0 * cols);
+    quantize_rows(p.type, src + s0 * cols, s0, s1, n, cols, dst, search);
+  };
+  std::vector<std::future<void>> others;
+  for (int part = 1; part < parts; ++part) {
+    others.push_back(std::async(std::launch::async, convert_part, part));
+  }
+  std::exception_ptr failure;
+  try {
+    convert_part(0);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  for (std::future<void>& f : others) {
     try {
-      source.read_rows(p.spec, r0 + s0, r0 + s1, src + s0 * cols);
-      quantize_rows(p.type, src + s0 * cols, s0, s1, n, cols, dst, search);
+      f.get();
     } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
     }
   }
@@ -79,8 +91,13 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
   popts.item_name = "tensors";
   Progress progress(options.label, plan.size(), count_source ? source_total : output_total, popts);
 
+  // Two output buffers: the threads quantize chunk k into one while a writer thread appends chunk
+  // k-1 from the other (the write's copy into the page cache and its checksum take a core's
+  // share, and a full page cache makes write() wait for the disk).
   std::vector<float> src;
-  std::vector<std::byte> dst;
+  std::vector<std::byte> dst[2];
+  std::future<void> pending_write;  // declared after the buffers: destroyed (awaited) first
+  int slot = 0;
   size_t prefetched = 0;  // plan[0, prefetched) have been handed to source.prefetch
   uint64_t prefetched_bytes = 0, done_bytes = 0;
   for (const PlannedTensor& p : plan) {
@@ -97,9 +114,13 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
       const int64_t n = std::min(step, rows - r0);
       const size_t out_bytes = qtensor_bytes(p.type, n, cols);
       src.resize(static_cast<size_t>(n * cols));
-      dst.resize(out_bytes);
-      convert_chunk(p, source, r0, n, threads, options.scale_search, src.data(), dst.data());
-      writer.append(dst.data(), out_bytes);
+      dst[slot].resize(out_bytes);
+      convert_chunk(p, source, r0, n, threads, options.scale_search, src.data(), dst[slot].data());
+      if (pending_write.valid()) pending_write.get();  // in order, and frees the other buffer
+      pending_write = std::async(std::launch::async, [&writer, &out = dst[slot], out_bytes] {
+        writer.append(out.data(), out_bytes);
+      });
+      slot ^= 1;
       written += out_bytes;
       const uint64_t in_bytes = row_bytes * static_cast<uint64_t>(n);
       done_bytes += in_bytes;
@@ -112,6 +133,7 @@ PackResult pack_dsmoe(const std::vector<PlannedTensor>& plan, const TensorSource
     }
     progress.add(1, 0);
   }
+  if (pending_write.valid()) pending_write.get();
   writer.commit();
 
   PackResult r;

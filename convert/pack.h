@@ -1,8 +1,9 @@
 #pragma once
 // The streaming core shared by `dsmoe convert` and `dsmoe synth -o`: walks a packing plan in file
 // order, reads each tensor from a TensorSource in row chunks, converts the chunk to its storage
-// type on several threads and appends it to a DsmoeWriter. Memory holds one chunk (a few MB of
-// f32 and its packed form), never a whole tensor.
+// type on several threads and appends it to a DsmoeWriter from a writer thread, which writes
+// chunk k while chunk k+1 is converted. Memory holds one chunk of f32 (8 MB) and two packed chunks,
+// never a whole tensor.
 #include <cstdint>
 #include <filesystem>
 #include <string>

@@ -7,6 +7,7 @@
 #include <algorithm>  // min
 #include <cerrno>
 #include <cstdio>   // renameat2, RENAME_NOREPLACE
+#include <cstdlib>  // aligned_alloc, free
 #include <cstring>  // strerror, memcpy
 
 #include "util/error.h"  // Error
@@ -15,6 +16,10 @@ namespace dsmoe {
 namespace {
 
 constexpr size_t kBufferBytes = size_t{8} << 20;  // large sequential writes
+// O_DIRECT needs the memory, the file offset and the length aligned to the device's logical block;
+// 4096 covers the block sizes in use.
+constexpr size_t kDirectAlign = 4096;
+static_assert(kBufferBytes % kDirectAlign == 0);
 
 [[noreturn]] void io_error(const std::filesystem::path& p, const std::string& what, int err) {
   throw Error(ErrorCode::kIo, p.string() + ": " + what + ": " + std::strerror(err));
@@ -39,7 +44,8 @@ void remove_stale_temporaries(const std::filesystem::path& path) {
 
 }  // namespace
 
-OutputFile::OutputFile(const std::filesystem::path& path, bool overwrite, uint64_t expected_size)
+OutputFile::OutputFile(const std::filesystem::path& path, bool overwrite, uint64_t expected_size,
+                       bool direct_io)
     : path_(path), overwrite_(overwrite) {
   std::error_code ec;
   if (!overwrite && std::filesystem::exists(path, ec)) {
@@ -61,18 +67,25 @@ OutputFile::OutputFile(const std::filesystem::path& path, bool overwrite, uint64
     }
     // Other failures (a file system without fallocate) only lose the early warning.
   }
-  buffer_.reserve(kBufferBytes);
+  // Full buffers go to disk through a second descriptor opened with O_DIRECT, which skips the
+  // kernel's copy into the page cache (a quarter of the converter's CPU time). File systems
+  // without O_DIRECT refuse it: then every write is buffered.
+  if (direct_io) direct_fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  buffer_ = static_cast<char*>(std::aligned_alloc(kDirectAlign, kBufferBytes));
+  if (!buffer_) throw Error(ErrorCode::kIo, path.string() + ": cannot allocate the write buffer");
 }
 
 OutputFile::~OutputFile() {
+  if (direct_fd_ >= 0) ::close(direct_fd_);
   if (fd_ >= 0) ::close(fd_);
+  std::free(buffer_);
   if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
-void OutputFile::write_fully(const void* data, size_t n, uint64_t offset) {
+void OutputFile::write_fully(int fd, const void* data, size_t n, uint64_t offset) {
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
-    ssize_t w = ::pwrite(fd_, p, std::min(n, size_t{1} << 30), static_cast<off_t>(offset));
+    ssize_t w = ::pwrite(fd, p, std::min(n, size_t{1} << 30), static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
       io_error(temp_path_, "write failed", errno);
@@ -83,24 +96,47 @@ void OutputFile::write_fully(const void* data, size_t n, uint64_t offset) {
   }
 }
 
+bool OutputFile::write_direct() {
+  size_t done = 0;
+  while (done < used_) {
+    ssize_t w =
+        ::pwrite(direct_fd_, buffer_ + done, used_ - done, static_cast<off_t>(flushed_ + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EINVAL) {
+      // An alignment the device does not accept: buffered writes from here on (pwrite rewrites
+      // whatever part went through).
+      ::close(direct_fd_);
+      direct_fd_ = -1;
+      return false;
+    }
+    if (w < 0) io_error(temp_path_, "write failed", errno);
+    done += static_cast<size_t>(w);
+  }
+  return true;
+}
+
 void OutputFile::flush() {
-  if (buffer_.empty()) return;
-  write_fully(buffer_.data(), buffer_.size(), flushed_);
-  flushed_ += buffer_.size();
-  buffer_.clear();
+  if (used_ == 0) return;
+  // O_DIRECT for whole aligned buffers while everything before them was written the same way; a
+  // partial buffer (only at write_at and commit) goes through the page cache.
+  const bool direct = direct_fd_ >= 0 && used_ % kDirectAlign == 0 && flushed_ % kDirectAlign == 0;
+  if (!direct || !write_direct()) write_fully(fd_, buffer_, used_, flushed_);
+  flushed_ += used_;
+  used_ = 0;
 }
 
 void OutputFile::write(const void* data, size_t n) {
   if (committed_ || fd_ < 0) throw Error(ErrorCode::kInternal, path_.string() + ": write after commit");
-  if (buffer_.size() + n > kBufferBytes) flush();
-  if (n >= kBufferBytes) {
-    write_fully(data, n, flushed_);
-    flushed_ += n;
-  } else {
-    const char* p = static_cast<const char*>(data);
-    buffer_.insert(buffer_.end(), p, p + n);
-  }
+  const char* p = static_cast<const char*>(data);
   position_ += n;
+  while (n > 0) {
+    const size_t k = std::min(n, kBufferBytes - used_);
+    std::memcpy(buffer_ + used_, p, k);
+    used_ += k;
+    p += k;
+    n -= k;
+    if (used_ == kBufferBytes) flush();
+  }
 }
 
 void OutputFile::write_zeros(size_t n) {
@@ -117,7 +153,7 @@ void OutputFile::write_at(uint64_t offset, const void* data, size_t n) {
     throw Error(ErrorCode::kInternal, path_.string() + ": write_at past the written data");
   }
   flush();
-  write_fully(data, n, offset);
+  write_fully(fd_, data, n, offset);
 }
 
 void OutputFile::commit() {
@@ -126,6 +162,10 @@ void OutputFile::commit() {
   // A file reserved larger than written (a declaration mismatch) must not keep stale zeros.
   if (::ftruncate(fd_, static_cast<off_t>(position_)) != 0) io_error(temp_path_, "truncate failed", errno);
   if (::fsync(fd_) != 0) io_error(temp_path_, "fsync failed", errno);
+  if (direct_fd_ >= 0) {
+    ::close(direct_fd_);
+    direct_fd_ = -1;
+  }
   if (::close(fd_) != 0) {
     fd_ = -1;
     io_error(temp_path_, "close failed", errno);

@@ -4,7 +4,7 @@
 
 #include "format/safetensors.h"
 #include "util/error.h"  // Error
-#include "util/half.h"   // bf16_to_f32, f16_to_f32, fp8_e4m3_to_f32
+#include "util/half.h"   // bf16_to_f32, f32_from_bits, fp8_e4m3_to_f32
 
 namespace dsmoe {
 namespace {
@@ -35,11 +35,27 @@ void convert_bf16(const std::byte* src, size_t n, float* out) {
   }
 }
 
+// IEEE binary16 -> f32 by bit arithmetic (branch-free, so the loop vectorizes; f16_to_f32's
+// branches keep it scalar). The exponent and mantissa move into the f32 fields and the bias
+// difference (127 - 15) is added; infinities and NaNs (exponent 31) get the rest of the way to
+// exponent 255; subnormals and zero (exponent 0) are rebuilt as 2^-14 * (1 + m/1024) - 2^-14,
+// which is exact. Equal to f16_to_f32, bit for bit, for all 65536 codes (tested).
+inline float f16_to_f32_fast(uint16_t h) {
+  const uint32_t em = static_cast<uint32_t>(h & 0x7fffu) << 13;
+  const uint32_t exp = em & 0x0f800000u;
+  const uint32_t is_inf_nan = 0u - static_cast<uint32_t>(exp == 0x0f800000u);
+  const uint32_t is_subnormal = 0u - static_cast<uint32_t>(exp == 0);
+  uint32_t bits = em + (112u << 23) + ((112u << 23) & is_inf_nan);
+  const float subnormal = f32_from_bits(bits + (1u << 23)) - f32_from_bits(113u << 23);
+  bits = (bits & ~is_subnormal) | (bits_from_f32(subnormal) & is_subnormal);
+  return f32_from_bits(bits | static_cast<uint32_t>(h & 0x8000u) << 16);
+}
+
 void convert_f16(const std::byte* src, size_t n, float* out) {
   for (size_t i = 0; i < n; ++i) {
     uint16_t h;
     std::memcpy(&h, src + 2 * i, 2);
-    out[i] = f16_to_f32(h);
+    out[i] = f16_to_f32_fast(h);
   }
 }
 

@@ -1,10 +1,12 @@
-// quantize_rows / dequantize_row: the reference packing of every weight type (docs/FORMAT.md).
-#include <algorithm>  // std::copy, std::fill
+// quantize_rows / dequantize_row: the packing of every weight type (docs/FORMAT.md). tests/quant
+// checks the tiled q8/q4 packing byte for byte against a one-value-at-a-time reference.
+#include <algorithm>  // std::copy, std::min
+#include <bit>        // std::endian
 #include <cstring>    // memcpy, memset
 
 #include "quant/qlayout.h"
 #include "quant/qtypes.h"
-#include "quant/scale_search.h"  // quantize_groups
+#include "quant/scale_search.h"  // search_scales
 #include "util/check.h"
 #include "util/half.h"  // bf16 / f16 conversions
 
@@ -13,44 +15,92 @@ namespace {
 
 using qlayout::kTileRows;
 
-// Packs one tile (rows [r0, r0+n) of the tensor, n <= 8, src holding exactly those rows).
+// The rows of a tile are the lanes of the scale search: for one group, lane r holds row r, so a
+// tile's 8 scales of that group are one contiguous store and its interleaved quant bytes are a
+// few lane-wise shifts (docs/FORMAT.md), with no per-byte loops.
+static_assert(kTileRows == kGroupBatch, "one search lane per row of a tile");
+static_assert(std::endian::native == std::endian::little, "packs quant bytes into words");
+using Lanes = GroupLanes;
+typedef uint32_t Words __attribute__((vector_size(kGroupBatch * sizeof(uint32_t))));
+typedef int32_t Ints __attribute__((vector_size(kGroupBatch * sizeof(int32_t))));
+
+// out[j][k] = rows[k][j] for an 8 x 8 block (unpack, 64-bit shuffle, 128-bit lane swap: the
+// shuffles AVX has as single instructions).
+void transpose8(const Lanes* r, Lanes* out) {
+  Lanes t[8], u[8];
+  for (int p = 0; p < 8; p += 2) {
+    t[p] = __builtin_shufflevector(r[p], r[p + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[p + 1] = __builtin_shufflevector(r[p], r[p + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int p = 0; p < 8; p += 4) {
+    for (int h = 0; h < 2; ++h) {
+      u[p + 2 * h] = __builtin_shufflevector(t[p + h], t[p + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[p + 2 * h + 1] =
+          __builtin_shufflevector(t[p + h], t[p + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// xt[i][r] = input i of group g of row r, for the kTileRows rows at `rows` (stride `stride`),
+// all 32 inputs present.
+void load_group(const float* rows, int64_t stride, Lanes* xt) {
+  for (int64_t j = 0; j < kGroupSize; j += kTileRows) {
+    Lanes block[kTileRows];
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      std::memcpy(&block[r], rows + r * stride + j, sizeof(Lanes));
+    }
+    transpose8(block, xt + j);
+  }
+}
+
+// Words whose byte m is (uint8) level[m][r] of lane r: 4 consecutive inputs of each row, as the
+// quant_byte layout stores them.
+Words interleave4(const Words* v) {
+  const Words byte = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  return (v[0] & byte) | ((v[1] & byte) << 8) | ((v[2] & byte) << 16) | (v[3] << 24);
+}
+
+Words as_words(Lanes levels) {
+  return reinterpret_cast<Words>(__builtin_convertvector(levels, Ints));
+}
+
+// Packs one tile (rows [r0, r0+n) of the tensor, n <= 8, src holding exactly those rows). Padding
+// rows and inputs are zeros, which quantize to scale 0 and level 0 like the format requires.
 void quantize_tile(QType t, const float* src, int64_t n, int64_t cols, uint8_t* tile,
                    ScaleSearch search) {
   const int64_t ng = qlayout::groups(cols);
-  std::memset(tile, 0, qlayout::tile_bytes(t, cols));
   auto* scales = reinterpret_cast<uint16_t*>(tile);
   const QGrid grid = t == QType::kQ8 ? kQ8Grid : kQ4Grid;
-  uint8_t* quants = tile + qlayout::scale_section_bytes(cols);
-  if (t == QType::kQ4) {
-    // Zero padding rows/groups: level 0 is nibble 8.
-    std::memset(quants, 0x88, static_cast<size_t>(ng * qlayout::group_tile_bytes(t)));
-  }
-  float x[kGroupBatch * kGroupSize];
-  int8_t q[kGroupBatch * kGroupSize];
-  uint16_t batch_scales[kGroupBatch];
-  for (int64_t r = 0; r < n; ++r) {
-    const float* row = src + r * cols;
-    for (int64_t g0 = 0; g0 < ng; g0 += kGroupBatch) {
-      // Up to kGroupBatch groups of the row, zero-padded past `cols`.
-      const int64_t c0 = g0 * kGroupSize, len = std::min(kGroupBatch * kGroupSize, cols - c0);
-      std::copy(row + c0, row + c0 + len, x);
-      std::fill(x + len, x + kGroupBatch * kGroupSize, 0.0f);
-      quantize_groups(x, grid, search, q, batch_scales);
-      for (int64_t g = g0; g < std::min(ng, g0 + kGroupBatch); ++g) {
-        const int8_t* gqv = q + (g - g0) * kGroupSize;
-        scales[g * kTileRows + r] = batch_scales[g - g0];
-        uint8_t* gq = quants + g * qlayout::group_tile_bytes(t);
-        if (t == QType::kQ8) {
-          for (int64_t c = 0; c < kGroupSize; ++c) {
-            gq[qlayout::quant_byte(r, c)] = static_cast<uint8_t>(gqv[c]);
-          }
-        } else {
-          for (int64_t c = 0; c < kGroupSize / 2; ++c) {
-            gq[qlayout::quant_byte(r, c)] =
-                static_cast<uint8_t>((gqv[c] + 8) | ((gqv[c + kGroupSize / 2] + 8) << 4));
-          }
-        }
+  for (int64_t g = 0; g < ng; ++g) {
+    const int64_t c0 = g * kGroupSize;
+    Lanes xt[kGroupSize], qt[kGroupSize];
+    if (n == kTileRows && c0 + kGroupSize <= cols) {
+      load_group(src + c0, cols, xt);
+    } else {
+      float padded[kTileRows][kGroupSize] = {};
+      for (int64_t r = 0; r < n; ++r) {
+        std::copy(src + r * cols + c0, src + r * cols + std::min(cols, c0 + kGroupSize), padded[r]);
       }
+      load_group(padded[0], kGroupSize, xt);
+    }
+    search_scales(xt, grid, search, qt, scales + g * kTileRows);
+    uint8_t* gq = tile + qlayout::scale_section_bytes(cols) + g * qlayout::group_tile_bytes(t);
+    const int64_t chunks = qlayout::group_row_bytes(t) / qlayout::kChunk;
+    for (int64_t j = 0; j < chunks; ++j) {
+      Words v[qlayout::kChunk];
+      for (int64_t m = 0; m < qlayout::kChunk; ++m) {
+        const int64_t c = j * qlayout::kChunk + m;
+        // q4: nibble level+8 of input c low, of input c+16 high.
+        v[m] = t == QType::kQ8
+                   ? as_words(qt[c])
+                   : (as_words(qt[c]) + 8) | ((as_words(qt[c + kGroupSize / 2]) + 8) << 4);
+      }
+      const Words w = interleave4(v);
+      std::memcpy(gq + j * sizeof(Words), &w, sizeof(Words));
     }
   }
 }

@@ -126,6 +126,20 @@ TEST(Safetensors, EveryFp8CodeDecodes) {
   }
 }
 
+TEST(Safetensors, EveryF16CodeDecodes) {
+  // All 65536 codes (zeros, subnormals, normals, infinities, NaNs, both signs), bit for bit.
+  const fs::path path = temp_dir() / "f16codes.safetensors";
+  std::vector<uint16_t> codes(65536);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<uint16_t>(i);
+  write_st(path, {{"h", StDtype::kF16, {256, 256}}}, {as_bytes(codes)});
+  SafetensorsReader r(path);
+  std::vector<float> out(codes.size());
+  read_rows_f32(r.at("h"), 0, 256, out.data());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    ASSERT_EQ(float_to_bits(out[i]), float_to_bits(f16_to_f32(codes[i]))) << "code " << i;
+  }
+}
+
 TEST(Safetensors, FolderAndShardedCheckpoint) {
   const fs::path dir = temp_dir() / "sharded";
   fs::create_directories(dir);

@@ -227,6 +227,80 @@ TEST(Quantize, RaggedRowRangesMatchWholeTensor) {
   }
 }
 
+// The reference the tiled packer must match byte for byte: each row's groups searched by
+// quantize_groups (groups side by side in the lanes, where quantize_rows puts a tile's rows), then
+// every scale and level placed one at a time by the qlayout rules.
+std::vector<uint8_t> reference_packing(QType t, const std::vector<float>& x, int64_t rows,
+                                       int64_t cols) {
+  const QGrid grid = t == QType::kQ8 ? kQ8Grid : kQ4Grid;
+  const int64_t ng = qlayout::groups(cols);
+  std::vector<uint8_t> buf(qtensor_bytes(t, rows, cols), t == QType::kQ8 ? 0x00 : 0x88);
+  for (int64_t tile = 0; tile < qlayout::tiles(rows); ++tile) {
+    uint8_t* tp = buf.data() + tile * qlayout::tile_bytes(t, cols);
+    std::memset(tp, 0, qlayout::scale_section_bytes(cols));
+  }
+  for (int64_t row = 0; row < rows; ++row) {
+    uint8_t* tp = buf.data() + (row / qlayout::kTileRows) * qlayout::tile_bytes(t, cols);
+    const int64_t r = row % qlayout::kTileRows;
+    for (int64_t g0 = 0; g0 < ng; g0 += kGroupBatch) {
+      float batch[kGroupBatch * kGroupSize] = {};
+      for (int64_t c = g0 * kGroupSize; c < std::min(cols, (g0 + kGroupBatch) * kGroupSize); ++c) {
+        batch[c - g0 * kGroupSize] = x[row * cols + c];
+      }
+      int8_t q[kGroupBatch * kGroupSize];
+      uint16_t scales[kGroupBatch];
+      quantize_groups(batch, grid, ScaleSearch::kMse, q, scales);
+      for (int64_t g = g0; g < std::min(ng, g0 + kGroupBatch); ++g) {
+        std::memcpy(tp + 2 * (g * qlayout::kTileRows + r), &scales[g - g0], 2);
+        uint8_t* gq = tp + qlayout::scale_section_bytes(cols) + g * qlayout::group_tile_bytes(t);
+        for (int64_t i = 0; i < kGroupSize; ++i) {
+          const int level = q[(g - g0) * kGroupSize + i];
+          if (t == QType::kQ8) {
+            gq[qlayout::quant_byte(r, i)] = static_cast<uint8_t>(level);
+          } else {
+            uint8_t& b = gq[qlayout::quant_byte(r, i % (kGroupSize / 2))];
+            b = i < kGroupSize / 2 ? (b & 0xf0) | (level + 8) : (b & 0x0f) | ((level + 8) << 4);
+          }
+        }
+      }
+    }
+  }
+  return buf;
+}
+
+TEST(Quantize, TiledPackingMatchesGroupwiseReference) {
+  for (QType t : {QType::kQ8, QType::kQ4}) {
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{8, 256}, {21, 77}, {3, 45}, {16, 320}}) {
+      std::vector<float> x = with_outliers(rows * cols, static_cast<uint32_t>(rows * 1000 + cols));
+      EXPECT_EQ(quantize(t, x, rows, cols), reference_packing(t, x, rows, cols))
+          << qtype_name(t) << " " << rows << "x" << cols;
+    }
+  }
+}
+
+TEST(Quantize, SameBytesOnEveryIsa) {
+  // Inputs from integer arithmetic only (no libm), so every platform quantizes the same floats;
+  // the expected hashes were taken on x86-64 (AVX2) and must hold on aarch64 (scripts/test_neon.sh).
+  const int64_t rows = 24, cols = 96;
+  std::vector<float> x(static_cast<size_t>(rows * cols));
+  uint32_t state = 12345;
+  for (float& v : x) {
+    int32_t sum = 0;
+    for (int k = 0; k < 4; ++k) {
+      state = state * 1664525u + 1013904223u;
+      sum += static_cast<int32_t>(state >> 20) - 2048;  // roughly Gaussian sum of 4 uniforms
+    }
+    v = static_cast<float>(sum) * (1.0f / 4096.0f);
+  }
+  x[5] = 40.0f;  // an outlier
+  for (auto [t, want] : {std::pair<QType, uint64_t>{QType::kQ8, 16851530186148132264ull},
+                         {QType::kQ4, 10512925026820245440ull}}) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (uint8_t b : quantize(t, x, rows, cols)) h = (h ^ b) * 1099511628211ull;
+    EXPECT_EQ(h, want) << qtype_name(t);
+  }
+}
+
 TEST(Quantize, LayoutMatchesSpec) {
   // One tile, one group, q4: row r input c is level (r + c) % 16 - 8 times a power of two scale.
   std::vector<float> x(8 * 32);
