@@ -3,7 +3,7 @@
 
 #include <cstdio>  // printf, fwrite, fflush
 
-#include "cli/interrupt.h"   // install_interrupt_handler, interrupt_flag, clear_interrupt
+#include "cli/interrupt.h"   // install_interrupt_handler, interrupt_flag
 #include "cli/repl_think.h"  // ThinkStyler
 #include "util/error.h"      // Error
 
@@ -60,8 +60,9 @@ void reply(Repl& r, const std::string& user) {
   styler.begin(turn.opens_think);
   GenerateOptions options;
   options.max_tokens = r.max_tokens;
+  // Not cleared here: the line reader cleared it, and a Ctrl-C pressed since the Enter key stops
+  // this reply.
   options.cancel = interrupt_flag();
-  clear_interrupt();
   const GenerateStats st = r.conversation.send(turn, options, [&](std::string_view piece) {
     const std::string_view out = styler.push(piece);
     std::fwrite(out.data(), 1, out.size(), stdout);

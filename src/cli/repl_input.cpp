@@ -61,12 +61,11 @@ LineReader::~LineReader() {
 }
 
 std::optional<std::string> LineReader::line(const std::string& prompt, bool& cancelled) {
-#ifdef DSMOE_HAVE_LIBEDIT
   clear_interrupt();
+#ifdef DSMOE_HAVE_LIBEDIT
   char* raw = readline(prompt.c_str());
-  if (interrupted()) {
+  if (raw == nullptr && interrupted()) {  // a complete line keeps the flag: it stops the reply
     clear_interrupt();
-    free(raw);
     std::fputs("^C\n", stdout);
     std::fflush(stdout);
     cancelled = true;
