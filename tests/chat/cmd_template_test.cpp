@@ -1,13 +1,11 @@
 // `dsmoe template`: runs the built CLI on the DeepSeek-V3 fixtures.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>  // WEXITSTATUS
-
-#include <cstdio>  // popen
 #include <fstream>
 #include <string>
 
 #include "support/fixtures.h"
+#include "support/run_command.h"
 #include "util/json.h"
 
 namespace {
@@ -18,15 +16,8 @@ struct Result {
 };
 
 Result run(const std::string& args) {
-  std::string cmd = std::string(DSMOE_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  const dsmoe::test::CommandResult c = dsmoe::test::run_command(std::string(DSMOE_CLI) + " " + args + " 2>&1");
+  return {c.code, c.output};
 }
 
 std::filesystem::path write_file(const std::string& name, const std::string& text) {

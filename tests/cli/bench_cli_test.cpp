@@ -1,7 +1,6 @@
 // `dsmoe bench`: one JSON row per (threads, depth, test) with the documented keys and sane values,
 // the weight bytes per decode token as the file's tensor directory gives them, and usage errors.
 // No timing is asserted: only that speeds are positive and finite.
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -14,19 +13,16 @@
 #include "capi/tiny_model.h"
 #include "format/dsmoe_file.h"  // DsmoeReader
 #include "util/json.h"          // json::Document
+#include "support/run_command.h"
 
 namespace {
 
 std::string bench(const std::string& args, int* rc, bool stderr_too = true) {
   const std::string cmd = std::string(DSMOE_CLI) + " bench " + dsmoe::test::tiny_chat_model().string() +
                           " --bandwidth-mib 8 " + args + (stderr_too ? " 2>&1" : " 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *rc = WEXITSTATUS(pclose(p));
-  return out;
+  const dsmoe::test::CommandResult r = dsmoe::test::run_command(cmd);
+  *rc = r.code;
+  return r.output;
 }
 
 // What one decode token reads, from the file's directory: every non-expert tensor, one embedding

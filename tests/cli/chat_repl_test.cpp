@@ -20,6 +20,7 @@
 
 #include "capi/tiny_model.h"
 #include "support/fixtures.h"
+#include "support/run_command.h"
 
 namespace {
 
@@ -367,13 +368,9 @@ std::string run_piped(const std::string& input, const std::string& flags, int* r
   const std::string cmd = std::string(DSMOE_CLI) + " chat " +
                           dsmoe::test::tiny_chat_model().string() + " --threads 1 " + flags +
                           " < " + in + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *rc = WEXITSTATUS(pclose(p));
-  return out;
+  const dsmoe::test::CommandResult r = dsmoe::test::run_command(cmd);
+  *rc = r.code;
+  return r.output;
 }
 
 TEST(ChatPiped, PrintsOnlyTheReply) {

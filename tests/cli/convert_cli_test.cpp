@@ -16,6 +16,7 @@
 #include "format/dsmoe_file.h"        // DsmoeReader
 #include "support/fixtures.h"         // temp_dir
 #include "util/json.h"                // json::Document
+#include "support/run_command.h"
 
 namespace dsmoe {
 namespace {
@@ -25,14 +26,9 @@ namespace fs = std::filesystem;
 // Runs `dsmoe ARGS` through the shell; returns stdout and stderr together.
 std::string dsmoe(const std::string& args, int* rc) {
   const std::string cmd = std::string(DSMOE_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  const test::CommandResult r = test::run_command(cmd);
+  *rc = r.code;
+  return r.output;
 }
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }

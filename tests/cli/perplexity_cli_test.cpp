@@ -1,7 +1,6 @@
 // `dsmoe perplexity` as a user runs it: the JSON result is consistent (ppl = exp(mean NLL), every
 // token but the first scored), --compare against the model itself gives KL 0 and full agreement,
 // and bad input fails with a clear message and the documented exit code (1 runtime, 2 usage).
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -12,28 +11,17 @@
 
 #include "capi/tiny_model.h"  // tiny_chat_model
 #include "util/json.h"        // json::Document
+#include "support/run_command.h"
 
 namespace dsmoe::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliResult {
-  int code = -1;
-  std::string output;  // stdout, and stderr unless it was redirected
-};
+using test::CommandResult;
 
-CliResult perplexity(const std::string& args, bool with_stderr = true) {
-  const std::string cmd = std::string(DSMOE_CLI) + " perplexity " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  CliResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+CommandResult perplexity(const std::string& args, bool with_stderr = true) {
+  return test::run_command(std::string(DSMOE_CLI) + " perplexity " + args + (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 std::string quoted(const fs::path& p) {
@@ -64,7 +52,7 @@ const fs::path& verses() {
 }
 
 TEST(PerplexityCli, JsonResultIsConsistent) {
-  const CliResult r = perplexity(model() + " --file " + quoted(verses()) + " --ctx 16 --threads 1 --json", false);
+  const CommandResult r = perplexity(model() + " --file " + quoted(verses()) + " --ctx 16 --threads 1 --json", false);
   ASSERT_EQ(r.code, 0) << r.output;
   json::Document doc = json::Document::parse(r.output, "perplexity --json");
   const json::Object o = doc.root_object();
@@ -80,7 +68,7 @@ TEST(PerplexityCli, JsonResultIsConsistent) {
 }
 
 TEST(PerplexityCli, ComparedWithItselfAgreesFully) {
-  const CliResult r = perplexity(model() + " --file " + quoted(verses()) + " --ctx 32 --threads 1 --json --compare " +
+  const CommandResult r = perplexity(model() + " --file " + quoted(verses()) + " --ctx 32 --threads 1 --json --compare " +
                                      model(), false);
   ASSERT_EQ(r.code, 0) << r.output;
   json::Document doc = json::Document::parse(r.output, "perplexity --json");
@@ -93,7 +81,7 @@ TEST(PerplexityCli, ComparedWithItselfAgreesFully) {
 }
 
 TEST(PerplexityCli, TextOutputShowsPerplexityWithItsError) {
-  const CliResult r = perplexity(model() + " -f " + quoted(verses()) + " --ctx 64 --threads 1");
+  const CommandResult r = perplexity(model() + " -f " + quoted(verses()) + " --ctx 64 --threads 1");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("perplexity  "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(" ± "), std::string::npos) << r.output;
@@ -124,7 +112,7 @@ TEST(PerplexityCli, BadInputIsAClearError) {
       {model(), 2, "--file"},
   };
   for (const Case& c : cases) {
-    const CliResult r = perplexity(c.args);
+    const CommandResult r = perplexity(c.args);
     EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.output;
     EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << "\n" << r.output;
   }

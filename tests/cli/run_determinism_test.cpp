@@ -1,6 +1,5 @@
 // `dsmoe run`: the same seed gives the same text, another seed other text, greedy ignores the
 // seed; bad arguments fail with a usage error.
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -8,20 +7,16 @@
 #include <string>
 
 #include "capi/tiny_model.h"
+#include "support/run_command.h"
 
 namespace {
 
 std::string run(const std::string& args, int* rc = nullptr) {
   const std::string cmd = std::string(DSMOE_CLI) + " run " + dsmoe::test::tiny_chat_model().string() +
                           " --threads 1 " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  if (rc != nullptr) *rc = WEXITSTATUS(status);
-  return out;
+  const dsmoe::test::CommandResult r = dsmoe::test::run_command(cmd);
+  if (rc != nullptr) *rc = r.code;
+  return r.output;
 }
 
 TEST(Run, SameSeedSameOutput) {

@@ -72,15 +72,8 @@ TEST_P(GoldenConverted, MatchesReference) {
               quant.c_str(), kl, kl_inc, top1, top1_inc);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fixtures, GoldenConverted,
-    ::testing::Combine(::testing::Values("v3-tiny", "v2-tiny", "v2-lite-tiny", "dsmoe16b-tiny", "v3-tiny-fp8"),
-                       ::testing::Values("f32", "bf16", "q8", "q4")),
-    [](const auto& info) {
-      std::string s = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
-      for (char& ch : s) if (ch == '-') ch = '_';
-      return s;
-    });
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenConverted, fixtures_by_recipe(),
+                         [](const auto& info) { return fixture_recipe_name(info); });
 
 }  // namespace
 }  // namespace dsmoe::test

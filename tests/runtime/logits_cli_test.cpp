@@ -10,27 +10,14 @@
 #include "convert/convert.h"
 #include "runtime/reference_fixture.h"
 #include "support/fixtures.h"
+#include "support/run_command.h"
 
 namespace dsmoe::test {
 namespace {
 
-struct CliResult {
-  int code;
-  std::string output;
-};
+using CliResult = test::CommandResult;
 
-CliResult cli(const std::string& args) {
-  const std::string cmd = std::string(DSMOE_CLI) + " " + args + " 2>&1";
-  CliResult r{-1, ""};
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CliResult cli(const std::string& args) { return test::run_command(std::string(DSMOE_CLI) + " " + args + " 2>&1"); }
 
 std::vector<float> read_f32(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary | std::ios::ate);
@@ -42,7 +29,10 @@ std::vector<float> read_f32(const std::filesystem::path& p) {
 
 std::string join(const std::vector<int32_t>& t) {
   std::string s;
-  for (size_t i = 0; i < t.size(); ++i) s += (i ? "," : "") + std::to_string(t[i]);
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(t[i]);  // (not "," + to_string(...): GCC 12 warns falsely, -Wrestrict)
+  }
   return s;
 }
 

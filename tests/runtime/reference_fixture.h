@@ -12,6 +12,9 @@
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <tuple>
+
+#include <gtest/gtest.h>
 
 #include "runtime/session.h"  // Session
 #include "util/error.h"
@@ -139,6 +142,23 @@ inline std::pair<double, double> kl_and_top1(const std::vector<float>& ref, cons
     agree += (std::max_element(p, p + vocab) - p) == (std::max_element(q, q + vocab) - q);
   }
   return {kl / rows, agree / rows};
+}
+
+// Every golden fixture × every conversion recipe, for parameterized tests over converted models.
+inline auto fixtures_by_recipe() {
+  return ::testing::Combine(
+      ::testing::Values("v3-tiny", "v2-tiny", "v2-lite-tiny", "dsmoe16b-tiny", "v3-tiny-fp8"),
+      ::testing::Values("f32", "bf16", "q8", "q4"));
+}
+
+// "v3_tiny_q8" for the parameter ("v3-tiny", "q8"): a valid GoogleTest name.
+template <typename Info>
+std::string fixture_recipe_name(const Info& info) {
+  std::string s = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
+  for (char& ch : s) {
+    if (ch == '-') ch = '_';
+  }
+  return s;
 }
 
 }  // namespace dsmoe::test
