@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "cli/commands.h"                 // Commands
+#include "cli/generation_options.h"       // add_gemm_flag
 #include "model/model.h"                  // Model
 #include "runtime/decode_weight_bytes.h"  // decode_weight_bytes
 #include "runtime/memory_bandwidth.h"     // measure_read_bandwidth
@@ -48,6 +49,7 @@ struct BenchArgs {
   uint32_t seed = 1;
   std::string kv_type = "bf16";
   int64_t bandwidth_mib = 1024;
+  Gemm gemm = Gemm::kOnednn;
 };
 
 struct Row {
@@ -204,6 +206,7 @@ int run_bench(const BenchArgs& a) {
   SessionOptions opt;
   opt.ctx = max_depth + std::max<int64_t>({max_prompt, max_gen, 1});
   opt.kv_type = *kv;
+  opt.gemm = a.gemm;
   if (max_prompt > 0) opt.max_batch = max_prompt;  // a ppP test is one forward call
 
   std::mt19937 rng(a.seed);
@@ -272,6 +275,7 @@ void add_bench(CLI::App& app, Commands& commands) {
       ->check(CLI::IsMember({"f32", "bf16"}));
   sub->add_option("--bandwidth-mib", args->bandwidth_mib, "Buffer of the bandwidth measurement in MiB (default 1024)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  add_gemm_flag(sub, args->gemm);
   commands.push_back({sub, [args] { return run_bench(*args); }});
 }
 
