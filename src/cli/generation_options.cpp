@@ -32,7 +32,8 @@ void add_gemm_flag(CLI::App* sub, Gemm& gemm) {
   static const std::map<std::string, Gemm> kNames{{"onednn", Gemm::kOnednn}, {"native", Gemm::kNative}};
   sub->add_option("--gemm", gemm,
                   "Prompt products of f32/bf16 weights: onednn (default) or native (the own kernels)")
-      ->transform(CLI::CheckedTransformer(kNames));
+      ->transform(CLI::CheckedTransformer(kNames).description(""))
+      ->type_name("onednn|native");
 }
 
 SessionOptions session_options(const GenerationFlags& flags) {
