@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "convert/convert.h"       // convert_checkpoint
+#include "kernels/onednn_matmul.h"  // OnednnMatmul
 #include "runtime/perplexity.h"    // measure_perplexity
 #include "support/fixtures.h"      // temp_dir
 #include "tokenizer/tokenizer.h"   // Tokenizer
@@ -201,6 +202,29 @@ TEST(DemoPerplexity, QuantizedStaysCloseToF32OnAHeldoutPrefix) {
                 tokens.size(), f32_ppl, kPrefixPyTorchPpl, quants[i], r.model.ppl,
                 100.0 * (r.model.ppl / f32_ppl - 1.0), r.comparison.mean_kl, r.comparison.top1_agreement);
   }
+}
+
+// The bf16 demo model's prompt products through oneDNN (the default, Gemm::kOnednn) against the
+// native kernels: the same model, so the same perplexity up to the rounding of the activations.
+TEST(DemoPerplexity, OnednnPromptProductsMatchTheNativeKernels) {
+  if (!OnednnMatmul::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const std::vector<int32_t> tokens = heldout_tokens(20);
+  SessionOptions opt;
+  opt.ctx = 512;
+  opt.kv_type = KvType::kF32;
+  auto model = Model::load(demo_model("bf16"));
+  Session onednn(model, opt);
+  opt.gemm = Gemm::kNative;
+  Session native(model, opt);
+  const PerplexityReport r = measure_perplexity(onednn, tokens, PerplexityOptions{}, &native);
+  ASSERT_TRUE(r.compared);
+  const double ppl = r.model.ppl, native_ppl = r.comparison.reference.ppl;
+  std::printf("%zu tokens, bf16: oneDNN ppl %.4f, native %.4f, mean KL %.2e, top-1 %.4f\n", tokens.size(), ppl,
+              native_ppl, r.comparison.mean_kl, r.comparison.top1_agreement);
+  EXPECT_GT(r.comparison.mean_kl, 0.0) << "identical logits: oneDNN never ran";
+  EXPECT_LT(r.comparison.mean_kl, 1e-4);
+  EXPECT_GT(r.comparison.top1_agreement, 0.99);
+  EXPECT_NEAR(ppl, native_ppl, 0.002 * native_ppl);
 }
 
 // The docs/quality.md measurement: the whole held-out text against eval.json (PyTorch, within
