@@ -60,6 +60,16 @@ class PtyChild {
     ASSERT_EQ(write(fd_, s.data(), s.size()), static_cast<ssize_t>(s.size()));
   }
 
+  // Types `keys` as a person would: once the REPL has shown `prompt` again since the last thing
+  // typed, and the line editor holds the terminal. Keys typed earlier, while the terminal is
+  // still in the kernel's line mode, can be lost when libedit switches modes.
+  void type(const std::string& keys, const std::string& prompt = ">>> ") {
+    ASSERT_TRUE(wait_for(prompt, typed_at_)) << "no prompt \"" << prompt << "\" in " << out_.substr(typed_at_);
+    ASSERT_TRUE(wait_for_line_editor());
+    typed_at_ = out_.size();
+    send(keys);
+  }
+
   // Reads until `needle` appears in the output after offset `from`, the child closes the pty, or
   // `seconds` pass; returns whether it appeared. Everything read is kept in output().
   bool wait_for(const std::string& needle, size_t from = 0, int seconds = 60) {
@@ -138,6 +148,7 @@ class PtyChild {
   bool exited_ = false;
   bool eof_ = false;
   std::string out_;
+  size_t typed_at_ = 0;  // output size when type() last sent keys
 };
 
 std::vector<std::string> chat_args(const std::vector<std::string>& extra) {
@@ -151,7 +162,7 @@ TEST(ChatRepl, QuestionGetsAStreamedReplyAndStats) {
   PtyChild chat(chat_args({"--seed", "1", "-n", "16"}));
   ASSERT_TRUE(chat.wait_for(">>> ")) << chat.output();
   const size_t start = chat.mark();
-  chat.send("What is the capital of France?\r");
+  chat.type("What is the capital of France?\r");
   ASSERT_TRUE(chat.wait_for("[prompt ", start)) << chat.output();
   ASSERT_TRUE(chat.wait_for(">>> ", start)) << chat.output();
   const std::string after = chat.output().substr(start);
@@ -162,8 +173,7 @@ TEST(ChatRepl, QuestionGetsAStreamedReplyAndStats) {
   const size_t stats = after.find("[prompt ");
   ASSERT_NE(q, std::string::npos);
   EXPECT_GT(stats, q + 10) << after;
-  ASSERT_TRUE(chat.wait_for_line_editor());
-  chat.send("\x04");  // Ctrl-D at an empty prompt exits
+  chat.type("\x04");  // Ctrl-D at an empty prompt exits
   EXPECT_EQ(chat.wait_exit(), 0) << chat.output();
 }
 
@@ -176,7 +186,7 @@ TEST(ChatRepl, CtrlCInterruptsTheReplyNotTheProgram) {
   bool interrupted = false;
   for (int attempt = 0; attempt < 5 && !interrupted; ++attempt) {
     const size_t start = chat.mark();
-    chat.send("Tell me a very long story.\r");
+    chat.type("Tell me a very long story.\r");
     ASSERT_TRUE(chat.wait_for("story.", start));
     const size_t echoed = chat.output().find("story.", start) + 6;
     // The reply has started (a few characters past the echoed "\r\n"), however slow the build.
@@ -189,57 +199,56 @@ TEST(ChatRepl, CtrlCInterruptsTheReplyNotTheProgram) {
     interrupted = stats_line.find("[interrupted]") != std::string::npos;
     if (!interrupted) {
       const size_t m = chat.mark();
-      chat.send("/reset\r");
+      chat.type("/reset\r");
       ASSERT_TRUE(chat.wait_for("Conversation cleared.", m));
     }
   }
   ASSERT_TRUE(interrupted) << "five replies all ended before Ctrl-C arrived";
   const size_t after = chat.mark();
-  chat.send("/stats\r");  // still alive and answering
+  chat.type("/stats\r");  // still alive and answering
   ASSERT_TRUE(chat.wait_for("sampling:", after)) << chat.output().substr(after);
   EXPECT_NE(chat.output().find("1 turns", after), std::string::npos) << chat.output().substr(after);
-  chat.send("/quit\r");
+  chat.type("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
 
 TEST(ChatRepl, CtrlCWhileTypingAbandonsTheLine) {
   PtyChild chat(chat_args({"-n", "4"}));
   ASSERT_TRUE(chat.wait_for(">>> "));
-  ASSERT_TRUE(chat.wait_for_line_editor());
-  chat.send("half a question");
+  chat.type("half a question");
   ASSERT_TRUE(chat.wait_for("question"));
   const size_t m = chat.mark();
   chat.send("\x03");
   ASSERT_TRUE(chat.wait_for("^C", m)) << chat.output().substr(m);
   ASSERT_TRUE(chat.wait_for(">>> ", m)) << chat.output().substr(m);
   const size_t after = chat.mark();
-  chat.send("/stats\r");  // the abandoned text was neither sent nor kept in the line
+  chat.type("/stats\r");  // the abandoned text was neither sent nor kept in the line
   ASSERT_TRUE(chat.wait_for("sampling:", after)) << chat.output().substr(after);
   EXPECT_NE(chat.output().find("0 turns", after), std::string::npos) << chat.output().substr(after);
   EXPECT_EQ(chat.output().find("half a question/stats", after), std::string::npos);
-  chat.send("/quit\r");
+  chat.type("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
 
 TEST(ChatRepl, ResetClearsTheConversation) {
   PtyChild chat(chat_args({"--seed", "2", "-n", "8"}));
   ASSERT_TRUE(chat.wait_for(">>> "));
-  chat.send("Hello\r");
+  chat.type("Hello\r");
   ASSERT_TRUE(chat.wait_for("[prompt "));
   size_t m = chat.mark();
-  chat.send("/stats\r");
+  chat.type("/stats\r");
   ASSERT_TRUE(chat.wait_for("sampling:", m));
   EXPECT_NE(chat.output().find("1 turns", m), std::string::npos) << chat.output().substr(m);
   EXPECT_EQ(chat.output().find("context: 0 of", m), std::string::npos) << chat.output().substr(m);
   m = chat.mark();
-  chat.send("/reset\r");
+  chat.type("/reset\r");
   ASSERT_TRUE(chat.wait_for("Conversation cleared.", m));
   m = chat.mark();
-  chat.send("/stats\r");
+  chat.type("/stats\r");
   ASSERT_TRUE(chat.wait_for("sampling:", m));
   EXPECT_NE(chat.output().find("context: 0 of", m), std::string::npos) << chat.output().substr(m);
   EXPECT_NE(chat.output().find("0 turns", m), std::string::npos);
-  chat.send("/quit\r");
+  chat.type("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
 
@@ -247,36 +256,36 @@ TEST(ChatRepl, SetSystemSaveLoadAndBadCommands) {
   PtyChild chat(chat_args({"-n", "4"}));
   ASSERT_TRUE(chat.wait_for(">>> "));
   size_t m = chat.mark();
-  chat.send("/set temp 0.5\r");
+  chat.type("/set temp 0.5\r");
   ASSERT_TRUE(chat.wait_for("temp = 0.5", m));
   m = chat.mark();
-  chat.send("/set top-p 7\r");
+  chat.type("/set top-p 7\r");
   ASSERT_TRUE(chat.wait_for("error:", m));
   ASSERT_TRUE(chat.wait_for("top_p", m)) << chat.output().substr(m);
   m = chat.mark();
-  chat.send("/frobnicate\r");
+  chat.type("/frobnicate\r");
   ASSERT_TRUE(chat.wait_for("unknown command", m));
   m = chat.mark();
-  chat.send("/system You are terse.\r");
+  chat.type("/system You are terse.\r");
   ASSERT_TRUE(chat.wait_for("System message set.", m));
   m = chat.mark();
-  chat.send("Hi\r");
+  chat.type("Hi\r");
   ASSERT_TRUE(chat.wait_for("[prompt ", m));
   ASSERT_TRUE(chat.wait_for(">>> ", m));
   const std::string file = (dsmoe::test::temp_dir() / "conversation.json").string();
   m = chat.mark();
-  chat.send("/save " + file + "\r");
+  chat.type("/save " + file + "\r");
   ASSERT_TRUE(chat.wait_for("Saved 3 messages", m)) << chat.output().substr(m);
   m = chat.mark();
-  chat.send("/reset\r");
+  chat.type("/reset\r");
   ASSERT_TRUE(chat.wait_for("Conversation cleared.", m));
   m = chat.mark();
-  chat.send("/load " + file + "\r");
+  chat.type("/load " + file + "\r");
   ASSERT_TRUE(chat.wait_for("Loaded 3 messages", m)) << chat.output().substr(m);
   m = chat.mark();
-  chat.send("/load /nonexistent/conversation.json\r");
+  chat.type("/load /nonexistent/conversation.json\r");
   ASSERT_TRUE(chat.wait_for("error:", m));
-  chat.send("/quit\r");
+  chat.type("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
 
@@ -284,22 +293,22 @@ TEST(ChatRepl, MultiLineMessages) {
   PtyChild chat(chat_args({"-n", "4"}));
   ASSERT_TRUE(chat.wait_for(">>> "));
   const size_t m = chat.mark();
-  chat.send("first line \\\r");
+  chat.type("first line \\\r");
   ASSERT_TRUE(chat.wait_for("... ", m));
   EXPECT_EQ(chat.output().find("[prompt ", m), std::string::npos);
-  chat.send("second line\r");
+  chat.type("second line\r", "... ");
   ASSERT_TRUE(chat.wait_for("[prompt ", m));
   ASSERT_TRUE(chat.wait_for(">>> ", m));
   // Paste mode: everything between two lines of """ is one message.
   const size_t p = chat.mark();
-  chat.send("\"\"\"\r");
+  chat.type("\"\"\"\r");
   ASSERT_TRUE(chat.wait_for("... ", p));
-  chat.send("pasted one\r");
-  chat.send("/not a command inside a paste\r");
-  chat.send("\"\"\"\r");
+  chat.type("pasted one\r", "... ");
+  chat.type("/not a command inside a paste\r", "... ");
+  chat.type("\"\"\"\r", "... ");
   ASSERT_TRUE(chat.wait_for("[prompt ", p)) << chat.output().substr(p);
   EXPECT_EQ(chat.output().find("unknown command", p), std::string::npos);
-  chat.send("/quit\r");
+  chat.type("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
 
@@ -311,7 +320,7 @@ TEST(ChatRepl, ContextOverflowIsReportedAndOldestTurnsDropped) {
   bool offered = false;
   for (int turn = 0; turn < 12 && !offered; ++turn) {
     const size_t m = chat.mark();
-    chat.send(message);
+    chat.type(message);
     ASSERT_TRUE(chat.wait_for_either("[prompt ", "[Y/n]", m)) << chat.output().substr(m);
     chat.drain(50);
     offered = chat.output().find("[Y/n]", m) != std::string::npos;
@@ -319,7 +328,7 @@ TEST(ChatRepl, ContextOverflowIsReportedAndOldestTurnsDropped) {
   ASSERT_TRUE(offered) << chat.output();
   EXPECT_NE(chat.output().find("no longer fits in the context"), std::string::npos);
   size_t m = chat.mark();
-  chat.send("y\r");
+  chat.type("y\r", "[Y/n]");
   ASSERT_TRUE(chat.wait_for("[prompt ", m)) << chat.output().substr(m);
   ASSERT_TRUE(chat.wait_for(">>> ", m));
 
@@ -327,10 +336,10 @@ TEST(ChatRepl, ContextOverflowIsReportedAndOldestTurnsDropped) {
   std::string huge;
   for (int i = 0; i < 200; ++i) huge += "word ";
   m = chat.mark();
-  chat.send(huge + "\r");
+  chat.type(huge + "\r");
   ASSERT_TRUE(chat.wait_for("does not fit in the context even on its own", m))
       << chat.output().substr(m);
-  chat.send("/quit\r");
+  chat.type("/quit\r");
   EXPECT_EQ(chat.wait_exit(), 0);
 }
 
@@ -343,7 +352,7 @@ TEST(ChatRepl, ReplyInsideAThinkSectionIsDimmed) {
     PtyChild chat({DSMOE_CLI, "chat", model, "--threads", "1", "--no-history", "-n", "6"});
     ASSERT_TRUE(chat.wait_for(">>> "));
     const size_t m = chat.mark();
-    chat.send("Why?\r");
+    chat.type("Why?\r");
     ASSERT_TRUE(chat.wait_for("[prompt ", m)) << chat.output().substr(m);
     const std::string out = chat.output().substr(m);
     const size_t dim = out.find("\x1b[2m");
@@ -355,7 +364,7 @@ TEST(ChatRepl, ReplyInsideAThinkSectionIsDimmed) {
     } else {
       EXPECT_EQ(dim, stats) << out;
     }
-    chat.send("/quit\r");
+    chat.type("/quit\r");
     EXPECT_EQ(chat.wait_exit(), 0);
   }
 }
