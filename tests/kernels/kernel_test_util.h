@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "quant/qtypes.h"  // quantize_rows
 
 namespace dsmoe::test {
 
@@ -38,6 +39,16 @@ inline std::vector<float> random_vec(size_t n, uint32_t seed, float sd = 1.0f) {
   std::vector<float> v(n);
   for (auto& x : v) x = dist(rng);
   return v;
+}
+
+// A random [rows, cols] matrix stored as type t; `values` (optional) gets its f32 values.
+inline std::vector<uint8_t> random_weights(QType t, int64_t rows, int64_t cols, uint32_t seed,
+                                           std::vector<float>* values = nullptr) {
+  const std::vector<float> v = random_vec(static_cast<size_t>(rows * cols), seed);
+  std::vector<uint8_t> w(qtensor_bytes(t, rows, cols));
+  quantize_rows(t, v.data(), 0, rows, rows, cols, w.data());
+  if (values != nullptr) *values = v;
+  return w;
 }
 
 }  // namespace dsmoe::test

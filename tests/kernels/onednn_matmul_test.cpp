@@ -24,9 +24,8 @@ TEST(OnednnMatmul, MatchesScalarGemmOnRaggedShapes) {
     for (QType t : {QType::kF32, QType::kBF16}) {
       SCOPED_TRACE(std::string(qtype_name(t)) + " rows " + std::to_string(s.rows) + " cols " +
                    std::to_string(s.cols) + " n " + std::to_string(s.n));
-      const auto wf = random_vec(static_cast<size_t>(s.rows * s.cols), seed++);
-      std::vector<uint8_t> w(qtensor_bytes(t, s.rows, s.cols));
-      quantize_rows(t, wf.data(), 0, s.rows, s.rows, s.cols, w.data());
+      std::vector<float> wf;
+      const std::vector<uint8_t> w = test::random_weights(t, s.rows, s.cols, seed++, &wf);
       const int64_t ldx = s.cols + 3, ldy = s.rows + 2;
       auto x = random_vec(static_cast<size_t>(s.n * ldx), seed++);
       // bf16 weights take bf16 activations: the reference sees the same rounded X.

@@ -18,22 +18,11 @@
 #include <string>
 #include <tuple>
 
-#include "convert/convert.h"
 #include "runtime/reference_fixture.h"
 #include "support/fixtures.h"
 
 namespace dsmoe::test {
 namespace {
-
-std::filesystem::path convert(const std::filesystem::path& dir, const std::string& name, const std::string& quant) {
-  ConvertOptions o;
-  o.input = dir;
-  o.output = temp_dir() / (name + "-" + quant + "-fast.dsmoe");
-  o.quant = quant;
-  o.force = true;
-  convert_checkpoint(o);
-  return o.output;
-}
 
 std::vector<float> logits(std::shared_ptr<const Model> model, const std::vector<int32_t>& tokens, Kernels k,
                           int threads, int64_t prefill) {
@@ -61,7 +50,7 @@ TEST_P(FastPath, MatchesReferencePath) {
   const std::string name = std::get<0>(GetParam()), quant = std::get<1>(GetParam());
   DSMOE_FIXTURE_OR_SKIP(dir, "models/" + name);
   const Fixture fx = load_fixture(dir);
-  auto model = Model::load(convert(dir, name, quant));
+  auto model = Model::load(convert_fixture(dir, name + "-" + quant + "-fast", quant));
   const std::vector<float> ref = logits(model, fx.tokens, Kernels::kReference, 2, -1);
   for (int64_t prefill : {int64_t{-1}, int64_t{16}}) {
     const std::vector<float> fast1 = logits(model, fx.tokens, Kernels::kFast, 1, prefill);

@@ -7,22 +7,11 @@
 #include <string>
 #include <tuple>
 
-#include "convert/convert.h"
 #include "runtime/reference_fixture.h"
 #include "support/fixtures.h"
 
 namespace dsmoe::test {
 namespace {
-
-std::filesystem::path convert(const std::filesystem::path& dir, const std::string& name, const std::string& quant) {
-  ConvertOptions o;
-  o.input = dir;
-  o.output = temp_dir() / (name + "-" + quant + ".dsmoe");
-  o.quant = quant;
-  o.force = true;
-  convert_checkpoint(o);
-  return o.output;
-}
 
 using Param = std::tuple<const char*, const char*>;  // fixture, quant
 class GoldenConverted : public ::testing::TestWithParam<Param> {};
@@ -31,7 +20,7 @@ TEST_P(GoldenConverted, MatchesReference) {
   const std::string name = std::get<0>(GetParam()), quant = std::get<1>(GetParam());
   DSMOE_FIXTURE_OR_SKIP(dir, "models/" + name);
   const Fixture fx = load_fixture(dir);
-  auto model = Model::load(convert(dir, name, quant));
+  auto model = Model::load(convert_fixture(dir, name + "-" + quant, quant));
   SessionOptions opt;
   opt.kv_type = KvType::kF32;
   // The fast path keeps f32 activations for f32 weights (exact); its bf16 kernels may round them

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <string>
 
-#include "convert/convert.h"
 #include "runtime/reference_fixture.h"
 #include "support/fixtures.h"
 #include "support/run_command.h"
@@ -39,15 +38,10 @@ std::string join(const std::vector<int32_t>& t) {
 TEST(LogitsCli, WritesReferenceLogitsInBothModes) {
   DSMOE_FIXTURE_OR_SKIP(dir, "models/v2-tiny");
   const Fixture fx = load_fixture(dir);
-  ConvertOptions o;
-  o.input = dir;
-  o.output = temp_dir() / "cli-v2-tiny-bf16.dsmoe";
-  o.quant = "bf16";
-  o.force = true;
-  convert_checkpoint(o);
+  const std::filesystem::path model = convert_fixture(dir, "cli-v2-tiny-bf16", "bf16");
   const std::filesystem::path out = temp_dir() / "cli-logits.f32";
   for (const char* mode : {"full", "incremental"}) {
-    CliResult r = cli("logits " + o.output.string() + " --tokens " + join(fx.tokens) + " --out " + out.string() +
+    CliResult r = cli("logits " + model.string() + " --tokens " + join(fx.tokens) + " --out " + out.string() +
                 " --mode " + mode + " --stats");
     ASSERT_EQ(r.code, 0) << r.output;
     const std::vector<float> got = read_f32(out);
@@ -75,14 +69,9 @@ TEST(LogitsCli, WritesReferenceLogitsInBothModes) {
 TEST(LogitsCli, FastKernelsAgreeAcrossIsas) {
   DSMOE_FIXTURE_OR_SKIP(dir, "models/v2-lite-tiny");
   const Fixture fx = load_fixture(dir);
-  ConvertOptions o;
-  o.input = dir;
-  o.output = temp_dir() / "cli-v2-lite-tiny-q4.dsmoe";
-  o.quant = "q4";
-  o.force = true;
-  convert_checkpoint(o);
+  const std::filesystem::path model = convert_fixture(dir, "cli-v2-lite-tiny-q4", "q4");
   const std::filesystem::path out = temp_dir() / "cli-isa.f32";
-  const std::string args = "logits " + o.output.string() + " --kernels fast --tokens " + join(fx.tokens) + " --out " + out.string();
+  const std::string args = "logits " + model.string() + " --kernels fast --tokens " + join(fx.tokens) + " --out " + out.string();
   CliResult r = cli(args);
   ASSERT_EQ(r.code, 0) << r.output;
   const std::vector<float> best = read_f32(out);

@@ -16,7 +16,9 @@
 
 #include <gtest/gtest.h>
 
+#include "convert/convert.h"  // convert_checkpoint
 #include "runtime/session.h"  // Session
+#include "support/fixtures.h"  // temp_dir
 #include "util/error.h"
 #include "util/json.h"
 
@@ -142,6 +144,18 @@ inline std::pair<double, double> kl_and_top1(const std::vector<float>& ref, cons
     agree += (std::max_element(p, p + vocab) - p) == (std::max_element(q, q + vocab) - q);
   }
   return {kl / rows, agree / rows};
+}
+
+// The checkpoint `dir` converted with recipe `quant` to <temp_dir>/<stem>.dsmoe (overwritten).
+inline std::filesystem::path convert_fixture(const std::filesystem::path& dir, const std::string& stem,
+                                             const std::string& quant) {
+  ConvertOptions o;
+  o.input = dir;
+  o.output = temp_dir() / (stem + ".dsmoe");
+  o.quant = quant;
+  o.force = true;
+  convert_checkpoint(o);
+  return o.output;
 }
 
 // Every golden fixture × every conversion recipe, for parameterized tests over converted models.
