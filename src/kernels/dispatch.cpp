@@ -163,6 +163,8 @@ std::string describe_cpu_and_kernels() {
   line("gemv_bf16_f32", t.gemv_bf16_f32.name);
   line("gemm_f32_f32", t.gemm_f32_f32.name);
   line("gemm_bf16_f32", t.gemm_bf16_f32.name);
+  line("gemvt_q8_f32", t.gemvt_q8_f32.name);
+  line("gemvt_q4_f32", t.gemvt_q4_f32.name);
   line("rmsnorm_f32", t.rmsnorm_f32.name);
   line("softmax_f32", t.softmax_f32.name);
   line("silu_mul_f32", t.silu_mul_f32.name);

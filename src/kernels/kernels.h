@@ -41,6 +41,12 @@ using GemvFFn = void (*)(const void* w, int64_t rows, int64_t cols, const float*
                          int64_t r0, int64_t r1) noexcept;
 using GemmFFn = void (*)(const void* w, int64_t rows, int64_t cols, const float* x, int64_t ldx,
                          int64_t n, float* y, int64_t ldy, int64_t r0, int64_t r1) noexcept;
+// Transposed product of quantized weights (q8 or q4) with f32 coefficients, accumulated:
+// y[c] += sum_{r in [r0, r1)} x[r] * W[r, c] for every c < cols (x indexed by absolute row, y has
+// cols values). MLA's q_lat = W_UK^T q_nope: the weights' scales fold into the coefficients, so a
+// whole 8-row tile is read at once in the stored layout instead of one dequantized row at a time.
+using GemvTFn = void (*)(const void* w, int64_t rows, int64_t cols, const float* x, float* y,
+                         int64_t r0, int64_t r1) noexcept;
 
 // Portable vector kernels (xsimd).
 // y = x / rms(x) * weight, rms = sqrt(mean(x^2) + eps); y may alias x.
@@ -71,6 +77,7 @@ struct KernelTable {
   Kernel<GemmQFn> gemm_q8_q8, gemm_q4_q8;
   Kernel<GemvFFn> gemv_f32_f32, gemv_bf16_f32;
   Kernel<GemmFFn> gemm_f32_f32, gemm_bf16_f32;
+  Kernel<GemvTFn> gemvt_q8_f32, gemvt_q4_f32;
   Kernel<RmsNormFn> rmsnorm_f32;
   Kernel<SoftmaxFn> softmax_f32;
   Kernel<SiluMulFn> silu_mul_f32;

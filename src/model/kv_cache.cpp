@@ -42,4 +42,14 @@ const float* KvCache::load(int64_t layer, int64_t pos, float* tmp) const noexcep
   return tmp;
 }
 
+void KvCache::load_rows(int64_t layer, int64_t t0, int64_t t1, float* out) const noexcept {
+  DSMOE_DCHECK(t0 >= 0 && t0 <= t1 && t1 <= ctx_);
+  const size_t at = index(layer, t0), count = static_cast<size_t>((t1 - t0) * width_);
+  if (type_ == KvType::kF32) {
+    for (size_t i = 0; i < count; ++i) out[i] = f32_[at + i];
+  } else {
+    for (size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(bf16_[at + i]);
+  }
+}
+
 }  // namespace dsmoe

@@ -111,4 +111,16 @@ void matmul_rows(const KernelTable& k, const QTensor& w, Acts x, int64_t n, floa
   }
 }
 
+void matmul_transposed(const KernelTable& k, const QTensor& w, const float* x, float* y,
+                       float* buf) noexcept {
+  switch (w.type) {
+    case QType::kQ8: k.gemvt_q8_f32.fn(w.data, w.rows, w.cols, x, y, 0, w.rows); break;
+    case QType::kQ4: k.gemvt_q4_f32.fn(w.data, w.rows, w.cols, x, y, 0, w.rows); break;
+    case QType::kF32:
+    case QType::kBF16:
+      for (int64_t r = 0; r < w.rows; ++r) k.axpy_f32.fn(x[r], weight_row(w, r, buf), y, w.cols);
+      break;
+  }
+}
+
 }  // namespace dsmoe

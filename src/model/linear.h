@@ -55,6 +55,12 @@ struct Acts {
 void matmul_rows(const KernelTable& k, const QTensor& w, Acts x, int64_t n, float* y, int64_t ldy,
                  int64_t r0, int64_t r1) noexcept;
 
+// y[c] += sum_r w[r, c] * x[r] for c < w.cols over all rows of w (a transposed product), on the
+// calling thread: the gemvt kernels for q8/q4 weights; for f32/bf16 each row (bf16 converted into
+// buf, w.cols floats) added with axpy_f32.
+void matmul_transposed(const KernelTable& k, const QTensor& w, const float* x, float* y,
+                       float* buf) noexcept;
+
 // [begin, end) of thread t of `threads` over `units` equal units of work (contiguous, balanced).
 inline void split_units(int64_t units, int t, int threads, int64_t& begin, int64_t& end) {
   begin = units * t / threads;

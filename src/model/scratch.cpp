@@ -48,6 +48,14 @@ Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int thr
     o_part.resize(sz((ctx + kMlaPositionBlock - 1) / kMlaPositionBlock, nh, c.kv_lora_rank));
     attn.resize(sz(B, nh, c.v_head_dim));
     if (expanded_mla) kv_exp.resize(sz(T, ctx, c.qk_nope_head_dim + c.v_head_dim));
+    if (fast != nullptr) {
+      lat_q.resize(sz(B, nh, act_blocks(c.kv_lora_rank)));
+      if (expanded_mla) {
+        lat.resize(sz(ctx, kvw));
+        head_w.resize(sz(T, c.qk_nope_head_dim + c.v_head_dim, c.kv_lora_rank));
+        block_scores.resize(sz(T, kMlaQueryBlock, ctx));
+      }
+    }
   } else {
     q.resize(sz(B, nh, c.head_dim));
     attn.resize(sz(B, nh, c.head_dim));

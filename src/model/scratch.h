@@ -17,6 +17,9 @@ namespace dsmoe {
 // Absorbed MLA sums the attention output over blocks of this many cached positions, one block per
 // thread at a time, then adds the blocks in order (deterministic for any thread count).
 inline constexpr int64_t kMlaPositionBlock = 256;
+// Expanded MLA on the kernels scores this many queries of a head at a time against each expanded
+// position (the position's K and V rows are read once per block).
+inline constexpr int64_t kMlaQueryBlock = 8;
 
 struct Scratch {
   // threads: OpenMP threads the blocks use (0: omp_get_max_threads()). expanded_mla: also size
@@ -49,6 +52,11 @@ struct Scratch {
   std::vector<float> scores;  // [T, ctx] attention probabilities of one (token, head)
   std::vector<float> kv_tmp;  // [T, kv width] a bf16 cache row converted to f32
   std::vector<float> kv_exp;  // [T, ctx, qk_nope_head_dim + v_head_dim] expanded K_nope | V of one head
+  // Fast MLA path (mla.cpp).
+  std::vector<float> lat;        // expanded: [ctx, kv width] the layer's cached rows as f32
+  std::vector<QActBlock> lat_q;  // absorbed: [B * heads, act_blocks(kv_lora_rank)] o_lat as q8, head by head
+  std::vector<float> head_w;     // expanded: [T, qk_nope_head_dim + v_head_dim, kv_lora_rank] one head's kv_b rows
+  std::vector<float> block_scores;  // expanded: [T, kMlaQueryBlock, ctx] one query block's scores
 
   // Feed-forward.
   std::vector<float> gate, up;  // [B, max FFN width]; fast: [B, widest layer's total expert width]

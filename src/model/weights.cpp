@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "model/schema.h"  // model_schema, TensorSpec
+#include "util/check.h"    // DSMOE_CHECK
 #include "util/error.h"    // Error
 
 namespace dsmoe {
@@ -91,6 +92,12 @@ class Builder {
 };
 
 }  // namespace
+
+QTensor row_slice(const QTensor& w, int64_t r0, int64_t rows) noexcept {
+  DSMOE_CHECK(r0 >= 0 && rows >= 0 && r0 + rows <= w.rows && r0 % qtype_row_tile(w.type) == 0);
+  // The first r0 rows, whole tiles, take exactly the bytes of an [r0, cols] tensor.
+  return {w.type, rows, w.cols, w.data + qtensor_bytes(w.type, r0, w.cols)};
+}
 
 ModelWeights build_weights(const ModelConfig& c, TensorSource& src) {
   ModelWeights w;

@@ -23,6 +23,12 @@ struct QTensor {
   bool empty() const { return data == nullptr; }
 };
 
+// Rows [r0, r0 + rows) of `w` as a tensor of their own, for the kernels to read in place (MLA's
+// per-head W_UK and W_UV inside kv_b). r0 must be a multiple of qtype_row_tile(w.type), so the
+// view starts at a whole q8/q4 tile; `rows` may end inside a tile (kernels read the tile's other
+// rows but write and use only the view's).
+QTensor row_slice(const QTensor& w, int64_t r0, int64_t rows) noexcept;
+
 // One tensor as a source holds it.
 struct SourceTensor {
   QType type = QType::kF32;

@@ -18,6 +18,8 @@ void for_each_entry(const KernelTable& t, F f) {
   f(t.gemv_bf16_f32.fn != nullptr, t.gemv_bf16_f32.name);
   f(t.gemm_f32_f32.fn != nullptr, t.gemm_f32_f32.name);
   f(t.gemm_bf16_f32.fn != nullptr, t.gemm_bf16_f32.name);
+  f(t.gemvt_q8_f32.fn != nullptr, t.gemvt_q8_f32.name);
+  f(t.gemvt_q4_f32.fn != nullptr, t.gemvt_q4_f32.name);
   f(t.rmsnorm_f32.fn != nullptr, t.rmsnorm_f32.name);
   f(t.softmax_f32.fn != nullptr, t.softmax_f32.name);
   f(t.silu_mul_f32.fn != nullptr, t.silu_mul_f32.name);

@@ -22,6 +22,7 @@ struct DotAvx2 {
 
 namespace kernel_registry {
 void add_avx2_f(KernelTable& t);
+void add_avx2_gemvt(KernelTable& t);
 
 void add_avx2(KernelTable& t) {
   t.gemv_q8_q8 = {gemv_tiles<DotAvx2, QType::kQ8>, 1, 16, "gemv_q8_q8_1x16__avx2"};
@@ -29,6 +30,7 @@ void add_avx2(KernelTable& t) {
   t.gemm_q8_q8 = {gemm_tiles<DotAvx2, QType::kQ8>, kGemmTokens, 8, "gemm_q8_q8_4x8__avx2"};
   t.gemm_q4_q8 = {gemm_tiles<DotAvx2, QType::kQ4>, kGemmTokens, 8, "gemm_q4_q8_4x8__avx2"};
   add_avx2_f(t);
+  add_avx2_gemvt(t);
 }
 }  // namespace kernel_registry
 

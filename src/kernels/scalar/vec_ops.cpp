@@ -69,10 +69,12 @@ void axpy_scalar(float a, const float* x, float* y, int64_t n) noexcept {
 namespace kernel_registry {
 void add_scalar_q(KernelTable& t);
 void add_scalar_f(KernelTable& t);
+void add_scalar_gemvt(KernelTable& t);
 
 void add_scalar(KernelTable& t) {
   add_scalar_q(t);
   add_scalar_f(t);
+  add_scalar_gemvt(t);
   t.quantize_act_q8 = {quantize_act_q8_scalar, 1, 1, "quantize_act_q8__scalar"};
   t.rmsnorm_f32 = {rmsnorm_scalar, 1, 1, "rmsnorm_f32__scalar"};
   t.softmax_f32 = {softmax_scalar, 1, 1, "softmax_f32__scalar"};
