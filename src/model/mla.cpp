@@ -266,6 +266,16 @@ void expanded_kernels(const AttentionArgs& a, const Dims& d, const KvCache& cach
 
 }  // namespace
 
+bool mla_expanded_cheaper(const ModelConfig& c, int64_t pos, int64_t n) {
+  const Dims d(c);
+  const double lat_mads = static_cast<double>((d.nope + d.v) * d.r);  // W_UK and W_UV of one head over one latent
+  // Pairs (token, position seen) of the chunk: token i sees pos + i + 1 positions.
+  const double pairs = static_cast<double>(n) * (static_cast<double>(pos) + static_cast<double>(n + 1) / 2.0);
+  const double expanded = static_cast<double>(pos + n) * lat_mads + pairs * static_cast<double>(d.nope + d.rope + d.v);
+  const double absorbed = static_cast<double>(n) * lat_mads + pairs * static_cast<double>(d.width + d.r);
+  return expanded < absorbed;
+}
+
 void mla_attention(const AttentionArgs& a, MlaForm form, KvCache& cache, Scratch& s) noexcept {
   const Dims d(a.c);
   project(a, d, cache, s);

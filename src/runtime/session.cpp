@@ -5,7 +5,8 @@
 #include <algorithm>  // min
 #include <string>
 
-#include "util/error.h"  // Error
+#include "model/attention.h"  // mla_expanded_cheaper
+#include "util/error.h"        // Error
 
 namespace dsmoe {
 namespace {
@@ -74,8 +75,9 @@ void Session::run(std::span<const int32_t> tokens, float* out, bool all) {
     const int64_t n = std::min(scratch_.max_batch, total - done);
     ForwardOptions opt;
     opt.observer = observer_;
-    const bool expanded = expanded_ok_ && (options_.mla == SessionOptions::Mla::kExpanded ||
-                                           n >= kExpandedMinTokens);
+    const bool expanded =
+        expanded_ok_ && (options_.mla == SessionOptions::Mla::kExpanded ||
+                         (n >= kExpandedMinTokens && mla_expanded_cheaper(model_->config(), pos_, n)));
     opt.mla_form = (expanded && n > 1) ? MlaForm::kExpanded : MlaForm::kAbsorbed;
     float* logits = all ? out + done * vocab : scratch_.logits.data();
     // Chunks before the last of eval() write logits too (one row each): simpler, and negligible.

@@ -26,7 +26,8 @@ struct SessionOptions {
   Kernels kernels = Kernels::kFast;
   Gemm gemm = Gemm::kOnednn;       // fast path: who runs prompt products of f32/bf16 weights
   // MLA: which form runs a chunk of several tokens (one token always runs absorbed). Auto picks
-  // expanded for chunks of kExpandedMinTokens or more, when its per-thread buffers
+  // expanded for chunks of kExpandedMinTokens or more that it runs in fewer multiply-adds
+  // (mla_expanded_cheaper: not a short chunk after a long context), when its per-thread buffers
   // (threads x ctx x (qk_nope_head_dim + v_head_dim) floats) fit in kExpandedScratchBytes.
   enum class Mla { kAuto, kAbsorbed, kExpanded } mla = Mla::kAuto;
 };

@@ -5,7 +5,10 @@
 // context add to a decode token. Time is the process's CPU time divided by the threads (OpenMP
 // waits passively when OMP_WAIT_POLICY=passive), fastest of REPS: on a shared machine wall time
 // measures the other jobs.
-// Usage: bench_mla MODEL [threads=1] [depth=4096] [reps=20] [kv=bf16|f32]
+// With TOKENS > 1 it times instead one call of TOKENS new tokens after DEPTH cached positions in
+// each form, absorbed and expanded: what the session's per-chunk choice of form weighs
+// (mla_expanded_cheaper).
+// Usage: bench_mla MODEL [threads=1] [depth=4096] [reps=20] [kv=bf16|f32] [tokens=1]
 #include <time.h>  // clock_gettime
 
 #include <algorithm>
@@ -15,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "model/attention.h"  // mla_attention
+#include "model/attention.h"  // mla_attention, mla_expanded_cheaper
 #include "model/model.h"      // Model
 
 namespace {
@@ -32,15 +35,16 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_mla MODEL [threads=1] [depth=4096] [reps=20] [kv=bf16|f32]\n");
+    std::fprintf(stderr, "usage: bench_mla MODEL [threads=1] [depth=4096] [reps=20] [kv=bf16|f32] [tokens=1]\n");
     return 2;
   }
   const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
   const int64_t depth = argc > 3 ? std::atoll(argv[3]) : 4096;
   const int reps = argc > 4 ? std::atoi(argv[4]) : 20;
   const KvType kv = argc > 5 && std::string(argv[5]) == "f32" ? KvType::kF32 : KvType::kBF16;
-  if (threads < 1 || depth < 1 || reps < 1) {
-    std::fprintf(stderr, "bench_mla: threads, depth and reps must be positive\n");
+  const int64_t tokens = argc > 6 ? std::atoll(argv[6]) : 1;
+  if (threads < 1 || depth < 1 || reps < 1 || tokens < 1) {
+    std::fprintf(stderr, "bench_mla: threads, depth, reps and tokens must be positive\n");
     return 2;
   }
   const auto model = Model::load(argv[1]);
@@ -49,8 +53,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_mla: %s does not use multi-head latent attention\n", argv[1]);
     return 1;
   }
-  KvCache cache(c, depth + 1, kv);
-  Scratch s(c, 1, depth + 1, threads, false);
+  KvCache cache(c, depth + tokens, kv);
+  Scratch s(c, tokens, depth + tokens, threads, tokens > 1);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> row(static_cast<size_t>(cache.width()));
@@ -60,18 +64,26 @@ int main(int argc, char** argv) {
   }
   for (float& v : s.xn) v = normal(rng);
 
-  const auto fastest = [&](int64_t pos) {
+  const auto fastest = [&](int64_t pos, int64_t n, MlaForm form) {
     double best = 1e30;
+    for (int64_t i = 0; i < n; ++i) model->rope().angles(pos + i, s.cs.data() + i * c.rope_dim());
     for (int r = 0; r < reps + 1; ++r) {  // the first call warms caches and starts threads
-      model->rope().angles(pos, s.cs.data());
-      const AttentionArgs a{c, model->weights().layers[0], model->rope(), 0, pos, 1};
+      const AttentionArgs a{c, model->weights().layers[0], model->rope(), 0, pos, n};
       const double t0 = cpu_seconds();
-      mla_attention(a, MlaForm::kAbsorbed, cache, s);
+      mla_attention(a, form, cache, s);
       if (r > 0) best = std::min(best, (cpu_seconds() - t0) / threads);
     }
     return best;
   };
-  const double at0 = fastest(0), atd = fastest(depth);
+  if (tokens > 1) {
+    const double ab = fastest(depth, tokens, MlaForm::kAbsorbed), ex = fastest(depth, tokens, MlaForm::kExpanded);
+    std::printf("threads %d, %s cache: layer 0 attention of %lld tokens after %lld: absorbed %.3f ms, expanded "
+                "%.3f ms; the cost model picks %s\n",
+                threads, to_string(kv), static_cast<long long>(tokens), static_cast<long long>(depth), ab * 1e3,
+                ex * 1e3, mla_expanded_cheaper(c, depth, tokens) ? "expanded" : "absorbed");
+    return 0;
+  }
+  const double at0 = fastest(0, 1, MlaForm::kAbsorbed), atd = fastest(depth, 1, MlaForm::kAbsorbed);
   std::printf("threads %d, %s cache: layer 0 attention %.3f ms at position 0, %.3f ms at %lld; context adds "
               "%.3f ms per layer, %.1f ms per token over %lld layers\n",
               threads, to_string(kv), at0 * 1e3, atd * 1e3, static_cast<long long>(depth), (atd - at0) * 1e3,
