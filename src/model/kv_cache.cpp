@@ -35,10 +35,15 @@ void KvCache::store(int64_t layer, int64_t pos, const float* values) noexcept {
 }
 
 const float* KvCache::load(int64_t layer, int64_t pos, float* tmp) const noexcept {
-  DSMOE_DCHECK(pos >= 0 && pos < ctx_);
+  return load_rows(layer, pos, 1, tmp);
+}
+
+const float* KvCache::load_rows(int64_t layer, int64_t pos, int64_t count, float* tmp) const noexcept {
+  DSMOE_DCHECK(pos >= 0 && count >= 0 && pos + count <= ctx_);
   const size_t at = index(layer, pos);
   if (type_ == KvType::kF32) return f32_.data() + at;
-  for (int64_t i = 0; i < width_; ++i) tmp[i] = bf16_to_f32(bf16_[at + i]);
+  const uint16_t* in = bf16_.data() + at;
+  for (int64_t i = 0; i < count * width_; ++i) tmp[i] = bf16_to_f32(in[i]);
   return tmp;
 }
 
