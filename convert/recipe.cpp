@@ -20,6 +20,16 @@ std::optional<ScaleSearch> parse_scale_search(std::string_view s) {
   return std::nullopt;
 }
 
+const std::vector<std::string>& QuantRecipe::names() {
+  static const std::vector<std::string> n = {"f32", "bf16", "q8", "q4", "q4-all"};
+  return n;
+}
+
+const char* QuantRecipe::names_help() {
+  return "f32, bf16, q8 (every matrix q8), q4 (routed experts q4, other matrices q8) or q4-all (every matrix "
+         "q4, 4.5 bits per weight)";
+}
+
 QuantRecipe QuantRecipe::named(std::string_view name) {
   QuantRecipe r;
   r.name_ = std::string(name);
@@ -32,9 +42,11 @@ QuantRecipe QuantRecipe::named(std::string_view name) {
   } else if (name == "q4") {
     r.matrices_ = QType::kQ8;
     r.routed_experts_ = QType::kQ4;
+  } else if (name == "q4-all") {
+    r.matrices_ = r.routed_experts_ = QType::kQ4;
   } else {
     throw Error(ErrorCode::kInvalidArgument,
-                "unknown quantization recipe '" + r.name_ + "' (expected f32, bf16, q8 or q4)");
+                "unknown quantization recipe '" + r.name_ + "' (expected " + names_help() + ")");
   }
   return r;
 }

@@ -16,9 +16,14 @@ namespace dsmoe {
 
 class QuantRecipe {
  public:
-  // name: f32, bf16, q8 (every matrix q8), q4 (routed experts q4, every other matrix q8).
-  // Throws Error(kInvalidArgument) naming the accepted names.
+  // name: one of names(). Throws Error(kInvalidArgument) naming the accepted names.
   static QuantRecipe named(std::string_view name);
+  // f32, bf16, q8 (every matrix q8), q4 (routed experts q4, every other matrix q8: the routed
+  // experts are most of the file, the rest is read for every token and keeps more precision) and
+  // q4-all (every matrix q4: 4.5 bits per weight, like llama.cpp's Q4_0, the fewest bytes per token).
+  static const std::vector<std::string>& names();
+  // The sentence above, for --help.
+  static const char* names_help();
 
   // spec "REGEX=TYPE" (the last '=' splits); throws Error on a bad regex or type.
   void add_override(std::string_view spec);

@@ -9,7 +9,9 @@
 // bytes one token reads (runtime/decode_weight_bytes.h) is the effective bandwidth, compared with
 // this machine's read bandwidth measured with the same thread count just before
 // (runtime/memory_bandwidth.h). Major page faults during the timed repetitions are reported: any
-// at all mean the numbers include disk reads.
+// at all mean the numbers include disk reads. Peak resident memory is measured per row (the kernel's
+// high-water mark is reset before the row): it counts the mapped file's pages the test touched plus
+// the process's own memory, which is also given alone (RssAnon: KV cache, scratch, the tables).
 #include <sys/resource.h>  // getrusage
 #include <unistd.h>        // isatty
 
@@ -62,6 +64,8 @@ struct Row {
   double gbps_measured = 0;
   long major_faults = 0;
   double load_average = 0;  // 1-minute load average when the row finished
+  uint64_t peak_rss = 0;    // bytes, the high-water mark over the row's repetitions
+  uint64_t anon_rss = 0;    // bytes of anonymous memory when the row finished
 };
 
 bool progress_on() { return isatty(fileno(stderr)) != 0; }
@@ -74,6 +78,22 @@ long major_faults() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_majflt;
+}
+
+// A "VmHWM:" / "RssAnon:" line of /proc/self/status in bytes; 0 where /proc is not there.
+uint64_t status_bytes(const std::string& field) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(field, 0) == 0) return std::stoull(line.substr(field.size())) * 1024;  // kB
+  }
+  return 0;
+}
+
+// Resets the kernel's peak resident set size of this process to the current one (Linux >= 4.0).
+void reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
 }
 
 double load_average() {
@@ -112,6 +132,7 @@ Row time_test(const Model& model, Session& session, std::mt19937& rng, bool deco
   row.test = (decode ? "tg" : "pp") + std::to_string(tokens) + (d > 0 ? "@d" + std::to_string(d) : "");
   const std::vector<int32_t> ids = random_tokens(rng, tokens, model.config().vocab_size);
   std::vector<double> speed;
+  reset_peak_rss();
   for (int r = 0; r < reps; ++r) {
     progress(row.test + ": repetition " + std::to_string(r + 1) + "/" + std::to_string(reps));
     warm_pages(model);  // before every repetition: one may outlast the reclaim window
@@ -133,6 +154,8 @@ Row time_test(const Model& model, Session& session, std::mt19937& rng, bool deco
     row.sd = std::sqrt(ss / (reps - 1));
   }
   row.load_average = load_average();
+  row.peak_rss = status_bytes("VmHWM:");
+  row.anon_rss = status_bytes("RssAnon:");
   return row;
 }
 
@@ -166,6 +189,8 @@ void print_json(const std::vector<Row>& rows) {
     w.key("depth").value(r.depth);
     w.key("major_faults").value(static_cast<int64_t>(r.major_faults));
     w.key("load_average").value(r.load_average);
+    w.key("peak_rss_bytes").value(r.peak_rss);
+    w.key("anon_rss_bytes").value(r.anon_rss);
     w.end_object();
   }
   w.end_array();
@@ -173,8 +198,8 @@ void print_json(const std::vector<Row>& rows) {
 }
 
 void print_table(const std::vector<Row>& rows) {
-  std::printf("%7s  %-12s  %18s  %9s  %9s  %9s  %6s  %11s  %5s\n", "threads", "test", "tokens/s",
-              "GB/token", "GB/s eff", "GB/s read", "ratio", "maj. faults", "load");
+  std::printf("%7s  %-12s  %18s  %9s  %9s  %9s  %6s  %11s  %5s  %8s  %8s\n", "threads", "test", "tokens/s",
+              "GB/token", "GB/s eff", "GB/s read", "ratio", "maj. faults", "load", "peak RSS", "anon");
   for (const Row& r : rows) {
     const std::optional<double> eff = gbps_effective(r);
     char speed[40], e[16] = "-", ratio[16] = "-";
@@ -183,9 +208,10 @@ void print_table(const std::vector<Row>& rows) {
       std::snprintf(e, sizeof e, "%.2f", *eff);
       std::snprintf(ratio, sizeof ratio, "%.0f%%", 100 * *eff / r.gbps_measured);
     }
-    std::printf("%7d  %-12s  %19s  %9.3f  %9s  %9.2f  %6s  %11ld  %5.2f\n", r.threads, r.test.c_str(), speed,
-                static_cast<double>(r.weight_bytes) / 1e9, e, r.gbps_measured, ratio, r.major_faults,
-                r.load_average);
+    std::printf("%7d  %-12s  %19s  %9.3f  %9s  %9.2f  %6s  %11ld  %5.2f  %6.2f GB  %5.2f GB\n", r.threads,
+                r.test.c_str(), speed, static_cast<double>(r.weight_bytes) / 1e9, e, r.gbps_measured, ratio,
+                r.major_faults, r.load_average, static_cast<double>(r.peak_rss) / 1e9,
+                static_cast<double>(r.anon_rss) / 1e9);
   }
 }
 
@@ -241,7 +267,12 @@ int run_bench(const BenchArgs& a) {
     return 0;
   }
   const double gb = 1e9;
-  std::printf("model: %s\n", a.model.c_str());
+  if (model->file() != nullptr) {
+    std::printf("model: %s (%.3f GB file)\n", a.model.c_str(),
+                static_cast<double>(model->file()->mapping().size()) / gb);
+  } else {
+    std::printf("model: %s\n", a.model.c_str());
+  }
   std::printf("weight bytes per decode token: %.3f GB = attention %.3f + dense FFN %.3f + routers %.3f"
               " + shared experts %.3f + %lld routed experts/layer %.3f + head %.3f + embedding row %.6f\n",
               static_cast<double>(wb.total()) / gb, wb.attention / gb, wb.dense_ffn / gb, wb.router / gb,

@@ -60,10 +60,9 @@ void add_convert(CLI::App& app, Commands& commands) {
   sub->add_option("HF_DIR", args->input, "Folder with config.json and model.safetensors[.index.json]")->required();
   sub->add_option("-o,--output", args->output, "The .dsmoe file to write")->required();
   sub->add_option("--quant", args->quant,
-                  "Recipe: f32, bf16, q8 (every matrix q8) or q4 (routed experts q4, other matrices q8); "
-                  "norms, router and expert bias always stay f32")
+                  std::string("Recipe: ") + QuantRecipe::names_help() + "; norms, router and expert bias always stay f32")
       ->required()
-      ->check(CLI::IsMember({"f32", "bf16", "q8", "q4"}));
+      ->check(CLI::IsMember(QuantRecipe::names()));
   sub->add_option("--tensor-type", args->tensor_types,
                   "REGEX=TYPE: store tensors whose Hugging Face name matches REGEX (searched, ECMAScript) "
                   "as TYPE (f32, bf16, q8, q4); repeatable, the last match wins")

@@ -87,8 +87,8 @@ void add_synth(CLI::App& app, Commands& commands) {
   CLI::Option* hf = sub->add_option("--hf-out", args->hf_out,
                                     "Write a Hugging Face folder instead (config.json, bf16 safetensors sharded at 5 GB)");
   out->excludes(hf);
-  sub->add_option("--quant", args->quant, "Recipe for -o: f32, bf16, q8 or q4 (default q8)")
-      ->check(CLI::IsMember({"f32", "bf16", "q8", "q4"}));
+  sub->add_option("--quant", args->quant, std::string("Recipe for -o (default q8): ") + QuantRecipe::names_help())
+      ->check(CLI::IsMember(QuantRecipe::names()));
   sub->add_option("--tensor-type", args->tensor_types, "REGEX=TYPE override for -o (as in convert); repeatable")
       ->check(CLI::Validator(check_tensor_type, "REGEX=TYPE"))
       ->allow_extra_args(false);

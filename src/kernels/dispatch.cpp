@@ -171,6 +171,8 @@ std::string describe_cpu_and_kernels() {
   line("rope_f32", t.rope_f32.name);
   line("dot_f32", t.dot_f32.name);
   line("axpy_f32", t.axpy_f32.name);
+  line("latent_scores_f32", t.latent_scores_f32.name);
+  line("latent_sum_f32", t.latent_sum_f32.name);
   return s;
 }
 

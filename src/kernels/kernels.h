@@ -62,6 +62,13 @@ using RopeFn = void (*)(float* x, const float* cos, const float* sin, int64_t ha
 using DotFn = float (*)(const float* a, const float* b, int64_t n) noexcept;
 // y += a * x.
 using AxpyFn = void (*)(float a, const float* x, float* y, int64_t n) noexcept;
+// Absorbed MLA over nt cached latent rows (row t at c[t*w], w values): the scores of nh queries,
+// s[h*lds + t] = scale * (q[h*w ..] · c_t) ...
+using LatentScoresFn = void (*)(const float* q, int64_t nh, const float* c, int64_t nt, int64_t w,
+                                float scale, float* s, int64_t lds) noexcept;
+// ... and their weighted sums, o[h*r + j] += sum_t p[h*ldp + t] * c_t[j] for j < r <= w.
+using LatentSumFn = void (*)(const float* p, int64_t ldp, int64_t nh, const float* c, int64_t nt,
+                             int64_t w, int64_t r, float* o) noexcept;
 
 template <typename Fn>
 struct Kernel {
@@ -84,6 +91,8 @@ struct KernelTable {
   Kernel<RopeFn> rope_f32;
   Kernel<DotFn> dot_f32;
   Kernel<AxpyFn> axpy_f32;
+  Kernel<LatentScoresFn> latent_scores_f32;
+  Kernel<LatentSumFn> latent_sum_f32;
 };
 
 // Instruction-set levels, lowest first within each architecture.

@@ -10,7 +10,8 @@ void add_xsimd(KernelTable& t);  // portable vector kernels, baseline flags
 #if defined(__x86_64__)
 void add_avx2(KernelTable& t);
 void add_avxvnni(KernelTable& t);
-void add_avx512vnni(KernelTable& t);
+void add_avx512vnni(KernelTable& t);  // also calls add_avx512_latent
+void add_avx512_latent(KernelTable& t);
 void add_avx512bf16(KernelTable& t);
 #elif defined(__aarch64__)
 void add_neon(KernelTable& t);

@@ -97,6 +97,8 @@ void rope_xsimd(float* x, const float* cos, const float* sin, int64_t half) noex
   }
 }
 
+#include "kernels/latent_attention.h"
+
 }  // namespace
 
 namespace kernel_registry {
@@ -107,6 +109,8 @@ void add_xsimd(KernelTable& t) {
   t.rope_f32 = {rope_xsimd, 1, 1, "rope_f32__xsimd"};
   t.dot_f32 = {dot_xsimd, 1, 1, "dot_f32__xsimd"};
   t.axpy_f32 = {axpy_xsimd, 1, 1, "axpy_f32__xsimd"};
+  t.latent_scores_f32 = {latent_scores, kHeads, kRows, "latent_scores_f32_4x2__xsimd"};
+  t.latent_sum_f32 = {latent_sum, kHeads, kCols, "latent_sum_f32_4x2__xsimd"};
 }
 }  // namespace kernel_registry
 

@@ -35,21 +35,16 @@ void KvCache::store(int64_t layer, int64_t pos, const float* values) noexcept {
 }
 
 const float* KvCache::load(int64_t layer, int64_t pos, float* tmp) const noexcept {
-  DSMOE_DCHECK(pos >= 0 && pos < ctx_);
-  const size_t at = index(layer, pos);
-  if (type_ == KvType::kF32) return f32_.data() + at;
-  for (int64_t i = 0; i < width_; ++i) tmp[i] = bf16_to_f32(bf16_[at + i]);
-  return tmp;
+  return load_rows(layer, pos, 1, tmp);
 }
 
-void KvCache::load_rows(int64_t layer, int64_t t0, int64_t t1, float* out) const noexcept {
-  DSMOE_DCHECK(t0 >= 0 && t0 <= t1 && t1 <= ctx_);
-  const size_t at = index(layer, t0), count = static_cast<size_t>((t1 - t0) * width_);
-  if (type_ == KvType::kF32) {
-    for (size_t i = 0; i < count; ++i) out[i] = f32_[at + i];
-  } else {
-    for (size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(bf16_[at + i]);
-  }
+const float* KvCache::load_rows(int64_t layer, int64_t pos, int64_t count, float* tmp) const noexcept {
+  DSMOE_DCHECK(pos >= 0 && count >= 0 && pos + count <= ctx_);
+  const size_t at = index(layer, pos);
+  if (type_ == KvType::kF32) return f32_.data() + at;
+  const uint16_t* in = bf16_.data() + at;
+  for (int64_t i = 0; i < count * width_; ++i) tmp[i] = bf16_to_f32(in[i]);
+  return tmp;
 }
 
 }  // namespace dsmoe

@@ -33,8 +33,9 @@ class KvCache {
   // The values of (layer, pos) as f32: a pointer into the cache (f32) or into tmp (bf16,
   // converted; tmp holds width() floats).
   const float* load(int64_t layer, int64_t pos, float* tmp) const noexcept;
-  // Positions [t0, t1) of `layer` as f32, written to out ([t1 - t0, width()]).
-  void load_rows(int64_t layer, int64_t t0, int64_t t1, float* out) const noexcept;
+  // The values of positions [pos, pos + count) of a layer, row after row, as f32: into the cache
+  // (f32) or into tmp (bf16, converted; tmp holds count * width() floats).
+  const float* load_rows(int64_t layer, int64_t pos, int64_t count, float* tmp) const noexcept;
 
  private:
   size_t index(int64_t layer, int64_t pos) const {

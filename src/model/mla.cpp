@@ -122,35 +122,40 @@ void absorbed(const AttentionArgs& a, const Dims& d, const KvCache& cache, Scrat
   const int64_t n = a.n, nh = d.nh, w = d.width;
   absorb_queries(a, d, s);
   // Scores over the cached [c | k_pe] rows, softmax, and o_lat = sum_t p_t c_t, one token at a
-  // time. Positions are split across threads in blocks of kMlaPositionBlock and each thread reads
-  // its cache rows once per pass for every head: the cache is read from memory once per pass
-  // whatever the thread count, and the work stays balanced at long context (splitting heads would
-  // make every thread read the whole cache). Each block sums its share of o_lat; the shares are
-  // added in block order, so the result does not depend on the thread count.
+  // time. Positions are split across threads in blocks of kMlaPositionBlock; a thread converts a
+  // block's cache rows to f32 once per pass and runs every head over them (latent_scores_f32 /
+  // latent_sum_f32 keep several heads and rows in registers), so the cache is read from memory
+  // once per pass whatever the thread count and the work stays balanced at long context
+  // (splitting heads would make every thread read the whole cache). Each block sums its share of
+  // o_lat; the shares are added in block order, so the result does not depend on the thread count.
   const KernelTable& kt = kernels();
 #pragma omp parallel num_threads(s.threads)
   {
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-    float* tmp = s.kv_tmp.data() + tid * w;
+    float* rows = s.kv_rows.data() + tid * kMlaPositionBlock * w;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t len = a.pos + i + 1, blocks = (len + kMlaPositionBlock - 1) / kMlaPositionBlock;
       const int64_t b0 = blocks * tid / nt, b1 = blocks * (tid + 1) / nt;
-      const int64_t t0 = b0 * kMlaPositionBlock, t1 = std::min(len, b1 * kMlaPositionBlock);
       const float* qi = s.q_lat.data() + i * nh * w;
-      for (int64_t t = t0; t < t1; ++t) {
-        const float* kv = cache.load(a.layer, t, tmp);
-        for (int64_t h = 0; h < nh; ++h) s.head_scores[h * s.ctx + t] = kt.dot_f32.fn(qi + h * w, kv, w) * scale;
+      const auto block_rows = [&](int64_t b, int64_t* t0, int64_t* count) {
+        *t0 = b * kMlaPositionBlock;
+        *count = std::min(len - *t0, kMlaPositionBlock);
+        return cache.load_rows(a.layer, *t0, *count, rows);
+      };
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t t0, count;
+        const float* c = block_rows(b, &t0, &count);
+        kt.latent_scores_f32.fn(qi, nh, c, count, w, scale, s.head_scores.data() + t0, s.ctx);
       }
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (int64_t h = 0; h < nh; ++h) kt.softmax_f32.fn(s.head_scores.data() + h * s.ctx, len);
       for (int64_t b = b0; b < b1; ++b) {
+        int64_t t0, count;
+        const float* c = block_rows(b, &t0, &count);
         float* part = s.o_part.data() + b * nh * d.r;
         std::fill_n(part, nh * d.r, 0.0f);
-        for (int64_t t = b * kMlaPositionBlock; t < std::min(len, (b + 1) * kMlaPositionBlock); ++t) {
-          const float* kv = cache.load(a.layer, t, tmp);
-          for (int64_t h = 0; h < nh; ++h) kt.axpy_f32.fn(s.head_scores[h * s.ctx + t], kv, part + h * d.r, d.r);
-        }
+        kt.latent_sum_f32.fn(s.head_scores.data() + t0, s.ctx, nh, c, count, w, d.r, part);
       }
 #pragma omp barrier
 #pragma omp for schedule(static)
@@ -227,7 +232,7 @@ void attend_expanded(const AttentionArgs& a, const Dims& d, const KernelTable& k
   }
 }
 
-// The expanded form on the kernels. The layer's cached rows are converted to f32 once per call;
+// The expanded form on the kernels. The layer's cached rows are read as f32 once per call;
 // then each thread takes whole heads: E = [K_nope | V] of every position is one f32 gemm of the
 // head's kv_b rows (a row slice; q8/q4 rows dequantized once per call into the thread's buffer)
 // against the latents, in blocks of positions that stay in cache with the weights, followed by the
@@ -239,11 +244,9 @@ void expanded_kernels(const AttentionArgs& a, const Dims& d, const KvCache& cach
   constexpr int64_t kPositionBlock = 128;  // 288 KB of latents: L2-resident with a head's weights
   const KernelTable& kt = *s.fast;
   const int64_t kvw = d.nope + d.v, len_all = a.pos + a.n;
-  float* lat = s.lat.data();
+  const float* lat = cache.load_rows(a.layer, 0, len_all, s.lat.data());
 #pragma omp parallel num_threads(s.threads)
   {
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < len_all; ++t) cache.load_rows(a.layer, t, t + 1, lat + t * d.width);
     const int tid = omp_get_thread_num();
     float* e = s.kv_exp.data() + tid * s.ctx * kvw;
     float* p = s.block_scores.data() + tid * kMlaQueryBlock * s.ctx;

@@ -2,7 +2,7 @@
 
 #include <omp.h>
 
-#include <algorithm>  // max
+#include <algorithm>  // max, min
 
 namespace dsmoe {
 namespace {
@@ -46,6 +46,7 @@ Scratch::Scratch(const ModelConfig& c, int64_t max_batch_, int64_t ctx_, int thr
     o_lat.resize(sz(B, nh, c.kv_lora_rank));
     head_scores.resize(sz(nh, ctx));
     o_part.resize(sz((ctx + kMlaPositionBlock - 1) / kMlaPositionBlock, nh, c.kv_lora_rank));
+    kv_rows.resize(sz(T, std::min(ctx, kMlaPositionBlock), kvw));
     attn.resize(sz(B, nh, c.v_head_dim));
     if (expanded_mla) kv_exp.resize(sz(T, ctx, c.qk_nope_head_dim + c.v_head_dim));
     if (fast != nullptr) {

@@ -48,12 +48,13 @@ struct Scratch {
   std::vector<float> o_lat;   // [B, heads, kv_lora_rank] attention output in the latent space
   std::vector<float> head_scores;  // [heads, ctx] absorbed MLA: every head's scores of one token
   std::vector<float> o_part;       // [ctx / kMlaPositionBlock, heads, kv_lora_rank] absorbed MLA: partial o_lat per block
+  std::vector<float> kv_rows;      // [T, kMlaPositionBlock, kv width] absorbed MLA: a block of cache rows as f32
   std::vector<float> attn;    // [B, heads * v_head_dim] (MHA: heads * head_dim)
   std::vector<float> scores;  // [T, ctx] attention probabilities of one (token, head)
   std::vector<float> kv_tmp;  // [T, kv width] a bf16 cache row converted to f32
   std::vector<float> kv_exp;  // [T, ctx, qk_nope_head_dim + v_head_dim] expanded K_nope | V of one head
   // Fast MLA path (mla.cpp).
-  std::vector<float> lat;        // expanded: [ctx, kv width] the layer's cached rows as f32
+  std::vector<float> lat;        // expanded: [ctx, kv width] the layer's cached rows converted from bf16
   std::vector<QActBlock> lat_q;  // absorbed: [B * heads, act_blocks(kv_lora_rank)] o_lat as q8, head by head
   std::vector<float> head_w;     // expanded: [T, qk_nope_head_dim + v_head_dim, kv_lora_rank] one head's kv_b rows
   std::vector<float> block_scores;  // expanded: [T, kMlaQueryBlock, ctx] one query block's scores

@@ -63,6 +63,13 @@ TEST(Bench, JsonRowsHaveTheDocumentedKeysAndSaneValues) {
     EXPECT_EQ(static_cast<uint64_t>(dsmoe::json::get_int(o, "weight_bytes_per_token", "row")), bytes);
     EXPECT_GT(dsmoe::json::get_double(o, "gbps_measured", "row"), 0.0);
     EXPECT_EQ(dsmoe::json::get_int(o, "major_faults", "row"), 0) << "the model is warmed first";
+    // Every page of the file is touched before timing, so the peak holds the whole mapping, plus
+    // the process's own memory.
+    const int64_t peak = dsmoe::json::get_int(o, "peak_rss_bytes", "row");
+    const int64_t anon = dsmoe::json::get_int(o, "anon_rss_bytes", "row");
+    EXPECT_GT(anon, 0) << test;
+    EXPECT_GE(peak, static_cast<int64_t>(std::filesystem::file_size(dsmoe::test::tiny_chat_model())) + anon / 2)
+        << test;
     if (test.starts_with("tg")) {
       // Effective bandwidth is decode speed times bytes per token.
       EXPECT_NEAR(dsmoe::json::get_double(o, "gbps_effective", "row"), mean * static_cast<double>(bytes) / 1e9,

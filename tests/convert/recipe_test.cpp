@@ -1,4 +1,4 @@
-// Which tensor gets which storage type: the four recipes, the always-f32 tensors, overrides; and
+// Which tensor gets which storage type: the recipes, the always-f32 tensors, overrides; and
 // the scale search (--scales), recorded in the file and used by the quantizer.
 #include <gtest/gtest.h>
 
@@ -21,15 +21,18 @@ std::vector<TensorSpec> tiny_schema() {
 }
 
 TEST(Recipe, BaseRecipes) {
-  for (const char* name : {"f32", "bf16", "q8", "q4"}) {
+  EXPECT_EQ(QuantRecipe::names(), (std::vector<std::string>{"f32", "bf16", "q8", "q4", "q4-all"}));
+  for (const std::string& name : QuantRecipe::names()) {
     QuantRecipe r = QuantRecipe::named(name);
     for (const TensorSpec& t : tiny_schema()) {
       QType got = r.type_for(t);
       if (t.shape.size() == 1 || t.role == TensorRole::kNorm || t.role == TensorRole::kRouter ||
           t.role == TensorRole::kRouterBias) {
         EXPECT_EQ(got, QType::kF32) << name << " " << t.name;
-      } else if (std::string(name) == "q4") {
+      } else if (name == "q4") {
         EXPECT_EQ(got, t.role == TensorRole::kRoutedExpert ? QType::kQ4 : QType::kQ8) << t.name;
+      } else if (name == "q4-all") {
+        EXPECT_EQ(got, QType::kQ4) << t.name;
       } else {
         EXPECT_EQ(got, *parse_qtype(name)) << name << " " << t.name;
       }

@@ -132,6 +132,7 @@ void add_avx512vnni(KernelTable& t) {
   t.gemv_q4_q8 = {gemv_pairs<QType::kQ4>, 1, 16, "gemv_q4_q8_1x16__avx512vnni"};
   t.gemm_q8_q8 = {gemm_pairs<QType::kQ8>, 8, 16, "gemm_q8_q8_8x16__avx512vnni"};
   t.gemm_q4_q8 = {gemm_pairs<QType::kQ4>, 8, 16, "gemm_q4_q8_8x16__avx512vnni"};
+  add_avx512_latent(t);
 }
 }  // namespace kernel_registry
 

@@ -64,6 +64,20 @@ void axpy_scalar(float a, const float* x, float* y, int64_t n) noexcept {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void latent_scores_scalar(const float* q, int64_t nh, const float* c, int64_t nt, int64_t w, float scale,
+                          float* s, int64_t lds) noexcept {
+  for (int64_t h = 0; h < nh; ++h) {
+    for (int64_t t = 0; t < nt; ++t) s[h * lds + t] = scale * dot_scalar(q + h * w, c + t * w, w);
+  }
+}
+
+void latent_sum_scalar(const float* p, int64_t ldp, int64_t nh, const float* c, int64_t nt, int64_t w,
+                       int64_t r, float* o) noexcept {
+  for (int64_t h = 0; h < nh; ++h) {
+    for (int64_t t = 0; t < nt; ++t) axpy_scalar(p[h * ldp + t], c + t * w, o + h * r, r);
+  }
+}
+
 }  // namespace
 
 namespace kernel_registry {
@@ -82,6 +96,8 @@ void add_scalar(KernelTable& t) {
   t.rope_f32 = {rope_scalar, 1, 1, "rope_f32__scalar"};
   t.dot_f32 = {dot_scalar, 1, 1, "dot_f32__scalar"};
   t.axpy_f32 = {axpy_scalar, 1, 1, "axpy_f32__scalar"};
+  t.latent_scores_f32 = {latent_scores_scalar, 1, 1, "latent_scores_f32__scalar"};
+  t.latent_sum_f32 = {latent_sum_scalar, 1, 1, "latent_sum_f32__scalar"};
 }
 }  // namespace kernel_registry
 
