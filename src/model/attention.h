@@ -28,12 +28,12 @@ struct AttentionArgs {
   int64_t n;    // tokens
 };
 
-// Whether the expanded form takes fewer multiply-adds than the absorbed one for n new tokens after
-// pos cached positions. Per head, expanded recomputes K_nope and V of every position,
-// (pos + n) (nope + v) kv_lora_rank, then scores and sums over the narrow rows (nope + rope, v);
-// absorbed pays, per token and position it sees, the latent width twice (kv width to score,
-// kv_lora_rank to sum), plus W_UK and W_UV once per token. Long cached context with a short chunk
-// favours absorbed; long chunks favour expanded.
+// Whether the expanded form is cheaper than the absorbed one for n new tokens after pos cached
+// positions, by multiply-adds weighted with their measured speed. Per head, expanded recomputes
+// K_nope and V of every position, (pos + n) (nope + v) kv_lora_rank, then scores and sums over
+// the narrow rows (nope + rope, v); absorbed pays, per token and position it sees, the latent
+// width twice (kv width to score, kv_lora_rank to sum), plus W_UK and W_UV once per token. Long
+// chunks near the start favour expanded; anything after a long cached context, absorbed.
 bool mla_expanded_cheaper(const ModelConfig& c, int64_t pos, int64_t n);
 // Multi-head latent attention (DeepSeek-V2/V3).
 void mla_attention(const AttentionArgs& a, MlaForm form, KvCache& cache, Scratch& s) noexcept;

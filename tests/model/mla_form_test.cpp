@@ -1,7 +1,8 @@
-// The choice between MLA's absorbed and expanded forms by multiply-adds (mla_expanded_cheaper) on
-// DeepSeek-V2-Lite's shapes (16 heads, kv_lora_rank 512, nope 128, rope 64, v 128), where
-// bench_mla measured both forms: a 64-token chunk costs about the same either way after 64 cached
-// positions, absorbed is twice as fast after 1024 or 4096, expanded faster for 256-token chunks.
+// The choice between MLA's absorbed and expanded forms (mla_expanded_cheaper) on DeepSeek-V2-Lite's
+// shapes (16 heads, kv_lora_rank 512, nope 128, rope 64, v 128), against what bench_mla measured
+// for both forms (ms per layer, 2 threads, absorbed / expanded): 512 tokens after 1: 106 / 95;
+// 512 after 512: 209 / 191; 256 after 1024: 133 / 169; 256 after 4096: 433 / 679; 128 after 256:
+// 30 / 46; 64 after 4096: 104 / 359.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -19,15 +20,14 @@ ModelConfig v2_lite() {
   return ModelConfig::from_json(doc.root_object(), p.string());
 }
 
-TEST(MlaForm, LongChunksExpandShortChunksAfterLongContextAbsorb) {
+TEST(MlaForm, PicksTheFormMeasuredFaster) {
   const ModelConfig c = v2_lite();
-  // A prompt from the start: expanded recomputes nothing it would not compute absorbed.
-  EXPECT_TRUE(mla_expanded_cheaper(c, 0, 64));
-  EXPECT_TRUE(mla_expanded_cheaper(c, 0, 512));
-  // 256-token chunks: expanded at any depth.
-  for (int64_t pos : {256, 1024, 4096, 32768}) EXPECT_TRUE(mla_expanded_cheaper(c, pos, 256)) << pos;
-  // 64-token chunks after a long context: absorbed.
-  for (int64_t pos : {1024, 4096}) EXPECT_FALSE(mla_expanded_cheaper(c, pos, 64)) << pos;
+  EXPECT_TRUE(mla_expanded_cheaper(c, 1, 512));
+  EXPECT_TRUE(mla_expanded_cheaper(c, 512, 512));
+  EXPECT_FALSE(mla_expanded_cheaper(c, 1024, 256));
+  EXPECT_FALSE(mla_expanded_cheaper(c, 4096, 256));
+  EXPECT_FALSE(mla_expanded_cheaper(c, 256, 128));
+  EXPECT_FALSE(mla_expanded_cheaper(c, 4096, 64));
 }
 
 }  // namespace
