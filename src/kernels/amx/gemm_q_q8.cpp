@@ -1,13 +1,18 @@
 // AMX-INT8 gemm for q8/q4 weights (prompt processing). One TDPBSSD multiplies up to 16 tokens by
 // 16 weight rows over one group of 32 inputs; every group has its own weight and activation
-// scales, so each group's int32 tile goes through memory into AVX-512 f32 accumulators, which are
+// scales, so each group's int32 tile goes through memory into f32 sums (AVX-512), which are
 // updated exactly as the AVX-512 VNNI kernel updates them: the results are bit for bit the same.
+// A step covers 32 tokens (two A tiles) × 32 weight rows (two B tiles) in four C tiles, so each
+// tile load feeds two multiplies; a call with fewer tokens uses one A tile of min(n, 16) rows.
 //
 // Tiles (docs/FORMAT.md): a group of one 8-row weight tile is already AMX's B layout ("4 inputs ×
 // rows" per 32-byte line), 8 rows of 32 bytes. Two weight tiles side by side make a B tile of 16
 // columns: the 32-byte lines of both are interleaved into 64-byte lines on the stack (q4: the
 // nibbles are unpacked there, minus 8, so both types use TDPBSSD and need no sum(q) correction).
 // A token's activation blocks follow each other, so group g of 16 tokens is one strided tile load.
+//
+// What bounds it: per group and 16×16 outputs, one C tile store (1 KiB) and 16 vector loads,
+// conversions, multiplies and FMAs; the tile unit's store takes about as long as its multiply.
 #include <immintrin.h>
 
 #include "kernels/registry.h"
@@ -15,6 +20,8 @@
 
 namespace dsmoe {
 namespace {
+
+#include "kernels/x86/q_pairs_avx512.h"
 
 constexpr int kTileTokens = 16;  // tokens per A tile (AMX's maximum rows)
 constexpr int kTileCols = 16;    // weight rows per B tile: two 8-row weight tiles (64-byte lines)
@@ -55,13 +62,6 @@ void configure_tiles(int m) {
   __asm__ volatile("ldtilecfg %0" : : "m"(c));
 }
 
-// 32 bytes of weight tile a (lanes 0-7 as int32) and of tile b (lanes 8-15).
-inline __m512i load_pair(const uint8_t* a, const uint8_t* b) {
-  const __m512i lo = _mm512_maskz_inserti64x4(0xff, _mm512_setzero_si512(),
-                                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)), 0);
-  return _mm512_maskz_inserti64x4(0xff, lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), 1);
-}
-
 // One group's quants of weight tiles a and b as a signed B tile: 8 lines of 64 bytes.
 template <QType T>
 inline void pack_b(const uint8_t* qa, const uint8_t* qb, int8_t* out) {
@@ -78,10 +78,6 @@ inline void pack_b(const uint8_t* qa, const uint8_t* qb, int8_t* out) {
     }
   }
 }
-
-// The zero-masked conversions compute the same as the plain ones; GCC 12 warns about the plain
-// ones' undefined pass-through operand (-Wmaybe-uninitialized, GCC bug 105593).
-constexpr __mmask16 kAll16 = 0xffff;
 
 // kBlockRows weight rows (four 8-row tiles) against MT A tiles of m tokens from t0.
 template <QType T, int MT>
@@ -163,9 +159,7 @@ class Block {
   // Group g's C tile (A i, B j) into the f32 sums, exactly as the AVX-512 VNNI kernel adds a group:
   // sum += float(isum) * (weight scale * activation scale).
   void update(int64_t g, int i, int j) {
-    const __m512 ws = _mm512_maskz_cvtph_ps(
-        kAll16, _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales_[2 * j + 1] + g * 8)),
-                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales_[2 * j] + g * 8))));
+    const __m512 ws = load_scales_pair(scales_[2 * j] + g * 8, scales_[2 * j + 1] + g * 8);
     const int32_t* c = c_[g & 1][2 * i + j];
 #pragma GCC unroll 16
     for (int t = 0; t < kTileTokens; ++t) {

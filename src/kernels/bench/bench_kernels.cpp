@@ -238,7 +238,7 @@ void bench_prompt_products(const std::vector<Isa>& levels, size_t working_set) {
   for (const Shape& s : shapes) {
     for (QType t : {QType::kQ4, QType::kQ8}) {
       const Matrices m = make_matrices(t, s, working_set);
-      for (int64_t n : {1, 6, 16, 64}) {
+      for (int64_t n : {1, 2, 3, 6, 16, 64}) {
         std::vector<float> x(static_cast<size_t>(n * s.cols)), y(static_cast<size_t>(n * s.rows));
         std::mt19937 rng(5);
         std::normal_distribution<float> dist;
