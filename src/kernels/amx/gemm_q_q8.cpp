@@ -3,7 +3,8 @@
 // scales, so each group's int32 tile goes through memory into f32 sums (AVX-512), which are
 // updated exactly as the AVX-512 VNNI kernel updates them: the results are bit for bit the same.
 // A step covers 32 tokens (two A tiles) × 32 weight rows (two B tiles) in four C tiles, so each
-// tile load feeds two multiplies; a call with fewer tokens uses one A tile of min(n, 16) rows.
+// tile load feeds two multiplies; the tiles are configured for the tokens a block has (a last
+// block of up to 16 tokens uses one A tile).
 //
 // Tiles (docs/FORMAT.md): a group of one 8-row weight tile is already AMX's B layout ("4 inputs ×
 // rows" per 32-byte line), 8 rows of 32 bytes. Two weight tiles side by side make a B tile of 16
@@ -42,20 +43,22 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// A: m tokens × 32 activation bytes; B: 8 lines of 4 inputs × 16 weight rows; C: m × 16 int32.
-void configure_tiles(int m) {
+// A tile i: m[i] tokens × 32 activation bytes; B: 8 lines of 4 inputs × 16 weight rows; C tiles
+// of A tile i: m[i] × 16 int32.
+void configure_tiles(const int (&m)[2]) {
   TileConfig c;
-  for (int a : {0, 1}) {
-    c.rows[a] = static_cast<uint8_t>(m);
-    c.bytes_per_row[a] = kGroupSize;
+  // A tile with no rows (no second A tile) gets no bytes either: ldtilecfg faults on half a shape.
+  for (int i : {0, 1}) {
+    c.rows[i] = static_cast<uint8_t>(m[i]);
+    c.bytes_per_row[i] = m[i] > 0 ? kGroupSize : 0;
   }
   for (int b : {2, 3}) {
     c.rows[b] = kGroupSize / 4;
     c.bytes_per_row[b] = kLineBytes;
   }
   for (int cc : {4, 5, 6, 7}) {
-    c.rows[cc] = static_cast<uint8_t>(m);
-    c.bytes_per_row[cc] = kLineBytes;
+    c.rows[cc] = static_cast<uint8_t>(m[(cc - 4) / 2]);
+    c.bytes_per_row[cc] = m[(cc - 4) / 2] > 0 ? kLineBytes : 0;
   }
   // Not _tile_loadconfig: GCC 12's version tells the compiler it reads only the first 8 bytes, so
   // the stores of the row counts are dropped as dead and the first tile load faults.
@@ -79,13 +82,14 @@ inline void pack_b(const uint8_t* qa, const uint8_t* qb, int8_t* out) {
   }
 }
 
-// kBlockRows weight rows (four 8-row tiles) against MT A tiles of m tokens from t0.
+// kBlockRows weight rows (four 8-row tiles) against MT A tiles of m[0] and m[1] tokens from t0
+// (as configured).
 template <QType T, int MT>
 class Block {
  public:
   // tiles[p]: weight tile p of the block (a repeated last tile where fewer rows are left).
-  Block(const uint8_t* const* tiles, int64_t cols, const QActBlock* x, int64_t t0, int m)
-      : ng_(qlayout::groups(cols)), x_(x + t0 * ng_), m_(m) {
+  Block(const uint8_t* const* tiles, int64_t cols, const QActBlock* x, int64_t t0, const int (&m)[2])
+      : ng_(qlayout::groups(cols)), x_(x + t0 * ng_), m_{m[0], m[1]} {
     for (int p = 0; p < 4; ++p) {
       scales_[p] = qlayout::tile_scales(tiles[p]);
       quants_[p] = tiles[p] + qlayout::scale_section_bytes(cols);
@@ -141,9 +145,11 @@ class Block {
       const int64_t left = valid - kTileCols * j;
       if (left <= 0) break;
       const __mmask16 keep = static_cast<__mmask16>(left >= kTileCols ? 0xffff : (1u << left) - 1);
-      for (int t = 0; t < MT * m_; ++t) {
-        _mm512_mask_storeu_ps(y + (t0 + t) * ldy + row0 + kTileCols * j, keep,
-                              _mm512_load_ps(&acc_[t][kTileCols * j]));
+      for (int i = 0; i < MT; ++i) {
+        for (int t = kTileTokens * i; t < kTileTokens * i + m_[i]; ++t) {
+          _mm512_mask_storeu_ps(y + (t0 + t) * ldy + row0 + kTileCols * j, keep,
+                                _mm512_load_ps(&acc_[t][kTileCols * j]));
+        }
       }
     }
   }
@@ -163,7 +169,7 @@ class Block {
     const int32_t* c = c_[g & 1][2 * i + j];
 #pragma GCC unroll 16
     for (int t = 0; t < kTileTokens; ++t) {
-      if (t >= m_) break;
+      if (t >= m_[i]) break;
       const int tok = kTileTokens * i + t;
       const __m512 scale = _mm512_mul_ps(ws, _mm512_set1_ps(x_[tok * ng_ + g].d));
       const __m512 isum = _mm512_maskz_cvtepi32_ps(kAll16, _mm512_load_si512(c + kTileCols * t));
@@ -174,7 +180,7 @@ class Block {
 
   const int64_t ng_;
   const QActBlock* x_;
-  const int m_;
+  const int m_[2];
   const uint16_t* scales_[4];
   const uint8_t* quants_[4];
   alignas(64) int8_t b_[2][2 * kBTileBytes];
@@ -183,8 +189,8 @@ class Block {
 };
 
 template <QType T, int MT>
-void run_block(const uint8_t* const* tiles, int64_t cols, const QActBlock* x, int64_t t0, int m,
-               float* y, int64_t ldy, int64_t row0, int64_t valid) {
+void run_block(const uint8_t* const* tiles, int64_t cols, const QActBlock* x, int64_t t0,
+               const int (&m)[2], float* y, int64_t ldy, int64_t row0, int64_t valid) {
   Block<T, MT> b(tiles, cols, x, t0, m);
   b.run();
   b.store(y, ldy, t0, row0, valid);
@@ -194,10 +200,11 @@ template <QType T>
 void gemm_amx(const void* w, int64_t /*rows*/, int64_t cols, const QActBlock* x, int64_t n, float* y,
               int64_t ldy, int64_t r0, int64_t r1) noexcept {
   if (n <= 0 || r0 >= r1) return;
-  const int m = static_cast<int>(n < kTileTokens ? n : kTileTokens);
-  configure_tiles(m);
   const size_t tile_bytes = qlayout::tile_bytes(T, cols);
   const int64_t last_tile = (r1 - 1) / qlayout::kTileRows;
+  // Tile rows as configured; a block with other token counts (the last one) reconfigures, which
+  // costs far less than the block's pass over the weights.
+  int configured[2] = {0, 0};
   for (int64_t row0 = r0; row0 < r1; row0 += kBlockRows) {
     const uint8_t* tiles[4];
     for (int64_t p = 0; p < 4; ++p) {
@@ -205,14 +212,20 @@ void gemm_amx(const void* w, int64_t /*rows*/, int64_t cols, const QActBlock* x,
       tiles[p] = static_cast<const uint8_t*>(w) + static_cast<size_t>(tile < last_tile ? tile : last_tile) * tile_bytes;
     }
     const int64_t valid = r1 - row0 < kBlockRows ? r1 - row0 : kBlockRows;
-    // Tokens in blocks of 32 (two A tiles per B tile), then of m; a last block of m overlaps the
-    // one before rather than running with fewer rows (a token's result does not depend on its
-    // block, so the overlap is computed the same twice).
-    int64_t t = 0;
-    for (; n - t >= 2 * kTileTokens; t += 2 * kTileTokens) {
-      run_block<T, 2>(tiles, cols, x, t, m, y, ldy, row0, valid);
+    // Tokens in blocks of up to 32 (two A tiles share each B tile), a last one of up to 16 in one A tile.
+    for (int64_t t = 0; t < n;) {
+      const int64_t left = n - t < 2 * kTileTokens ? n - t : 2 * kTileTokens;
+      const int m[2] = {static_cast<int>(left < kTileTokens ? left : kTileTokens),
+                        static_cast<int>(left > kTileTokens ? left - kTileTokens : 0)};
+      if (m[0] != configured[0] || m[1] != configured[1]) {
+        configure_tiles(m);
+        configured[0] = m[0];
+        configured[1] = m[1];
+      }
+      if (m[1] > 0) run_block<T, 2>(tiles, cols, x, t, m, y, ldy, row0, valid);
+      else run_block<T, 1>(tiles, cols, x, t, m, y, ldy, row0, valid);
+      t += left;
     }
-    for (; t < n; t += m) run_block<T, 1>(tiles, cols, x, t + m <= n ? t : n - m, m, y, ldy, row0, valid);
   }
   _tile_release();
 }
