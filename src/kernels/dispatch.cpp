@@ -6,7 +6,9 @@
 #include "kernels/registry.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>  // __get_cpuid_count
+#include <cpuid.h>        // __get_cpuid_count
+#include <sys/syscall.h>  // SYS_arch_prctl
+#include <unistd.h>       // syscall
 #elif defined(__aarch64__)
 #include <asm/hwcap.h>  // HWCAP_ASIMD, HWCAP_ASIMDDP
 #include <sys/auxv.h>   // getauxval
@@ -24,6 +26,14 @@ unsigned long long xcr0() {
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return (static_cast<unsigned long long>(hi) << 32) | lo;
 }
+
+// Linux (5.16+) hands out the 8 KiB of AMX tile state only on request, once per process; until
+// then the first tile instruction faults. Asked once, on the first detection.
+bool amx_permitted() {
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  static const bool permitted = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  return permitted;
+}
 #endif
 
 // x86 levels in dispatch order; on Arm the Neon ones. Each adds to what the lower ones filled.
@@ -37,6 +47,7 @@ constexpr Level kLevels[] = {
     {Isa::kAvxVnni, kernel_registry::add_avxvnni},
     {Isa::kAvx512Vnni, kernel_registry::add_avx512vnni},
     {Isa::kAvx512Bf16, kernel_registry::add_avx512bf16},
+    {Isa::kAmx, kernel_registry::add_amx},
 #elif defined(__aarch64__)
     {Isa::kNeon, kernel_registry::add_neon},
     {Isa::kNeonDotprod, kernel_registry::add_neon_dotprod},
@@ -48,7 +59,7 @@ Isa cap_from_env() {
   const char* s = std::getenv("DSMOE_ISA");
   if (s == nullptr || *s == '\0') return Isa::kNeonDotprod;  // highest: no cap
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16,
-                  Isa::kNeon, Isa::kNeonDotprod}) {
+                  Isa::kAmx, Isa::kNeon, Isa::kNeonDotprod}) {
     if (std::string(s) == isa_name(isa)) return isa;
   }
   return Isa::kNeonDotprod;  // unknown names do not cap; describe_cpu_and_kernels() reports them
@@ -63,6 +74,7 @@ const char* isa_name(Isa isa) {
     case Isa::kAvxVnni: return "avxvnni";
     case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kAvx512Bf16: return "avx512bf16";
+    case Isa::kAmx: return "amx";
     case Isa::kNeon: return "neon";
     case Isa::kNeonDotprod: return "neon_dotprod";
   }
@@ -77,10 +89,11 @@ CpuFeatures detect_cpu() {
   const bool osxsave = bit(c, 27), avx = bit(c, 28), fma = bit(c, 12), f16c = bit(c, 29);
   const unsigned long long xcr = osxsave ? xcr0() : 0;
   const bool ymm_state = (xcr & 0x6) == 0x6, zmm_state = (xcr & 0xe6) == 0xe6;
-  unsigned b7 = 0, c7 = 0, a71 = 0;
+  unsigned b7 = 0, c7 = 0, d7 = 0, a71 = 0;
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     b7 = b;
     c7 = c;
+    d7 = d;
   }
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) a71 = a;
   f.avx2_fma_f16c = ymm_state && avx && fma && f16c && bit(b7, 5);
@@ -89,6 +102,9 @@ CpuFeatures detect_cpu() {
                       bit(b7, 30) && bit(b7, 31);
   f.avx512_vnni = avx512 && bit(c7, 11);
   f.avx512_bf16 = f.avx512_vnni && bit(a71, 5);
+  // AMX-TILE and AMX-INT8, tile config and data state enabled in XCR0 (bits 17, 18).
+  const bool amx_state = (xcr & 0x60000) == 0x60000;
+  f.amx_int8 = f.avx512_vnni && bit(d7, 24) && bit(d7, 25) && amx_state && amx_permitted();
 #elif defined(__aarch64__)
   const unsigned long hw = getauxval(AT_HWCAP);
   f.neon = (hw & HWCAP_ASIMD) != 0;
@@ -105,6 +121,7 @@ bool isa_available(Isa isa, const CpuFeatures& cpu) {
     case Isa::kAvxVnni: return cpu.avx_vnni;
     case Isa::kAvx512Vnni: return cpu.avx512_vnni;
     case Isa::kAvx512Bf16: return cpu.avx512_bf16;
+    case Isa::kAmx: return cpu.amx_int8;
 #elif defined(__aarch64__)
     case Isa::kNeon: return cpu.neon;
     case Isa::kNeonDotprod: return cpu.neon_dotprod;
@@ -138,7 +155,7 @@ std::string describe_cpu_and_kernels() {
 #if defined(__x86_64__)
   s += std::string("cpu features: avx2+fma+f16c ") + yn(f.avx2_fma_f16c) + ", avx-vnni " +
        yn(f.avx_vnni) + ", avx512-vnni " + yn(f.avx512_vnni) + ", avx512-bf16 " +
-       yn(f.avx512_bf16) + "\n";
+       yn(f.avx512_bf16) + ", amx-int8 " + yn(f.amx_int8) + "\n";
 #elif defined(__aarch64__)
   s += std::string("cpu features: neon ") + yn(f.neon) + ", dotprod " + yn(f.neon_dotprod) + "\n";
 #endif

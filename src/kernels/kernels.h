@@ -96,14 +96,16 @@ struct KernelTable {
 };
 
 // Instruction-set levels, lowest first within each architecture.
-enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kAvx512Bf16, kNeon, kNeonDotprod };
-const char* isa_name(Isa isa);  // "scalar", "avx2", "avxvnni", "avx512vnni", "avx512bf16", "neon", "neon_dotprod"
+enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kAvx512Bf16, kAmx, kNeon, kNeonDotprod };
+// "scalar", "avx2", "avxvnni", "avx512vnni", "avx512bf16", "amx", "neon", "neon_dotprod"
+const char* isa_name(Isa isa);
 
 struct CpuFeatures {
   bool avx2_fma_f16c = false;
   bool avx_vnni = false;
   bool avx512_vnni = false;  // with AVX-512 F, BW, VL, DQ
   bool avx512_bf16 = false;
+  bool amx_int8 = false;  // with AVX-512 VNNI, and Linux's permission to use the tile registers
   bool neon = false;
   bool neon_dotprod = false;
 };

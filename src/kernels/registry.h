@@ -13,6 +13,7 @@ void add_avxvnni(KernelTable& t);
 void add_avx512vnni(KernelTable& t);  // also calls add_avx512_latent
 void add_avx512_latent(KernelTable& t);
 void add_avx512bf16(KernelTable& t);
+void add_amx(KernelTable& t);
 #elif defined(__aarch64__)
 void add_neon(KernelTable& t);
 void add_neon_dotprod(KernelTable& t);

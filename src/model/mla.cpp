@@ -132,7 +132,7 @@ void absorbed(const AttentionArgs& a, const Dims& d, const KvCache& cache, Scrat
 #pragma omp parallel num_threads(s.threads)
   {
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-    float* rows = s.kv_rows.data() + tid * std::min(s.ctx, kMlaPositionBlock) * w;  // as Scratch sizes it
+    float* rows = s.kv_rows.data() + tid * std::min(s.ctx, kMlaPositionBlock) * w;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t len = a.pos + i + 1, blocks = (len + kMlaPositionBlock - 1) / kMlaPositionBlock;
       const int64_t b0 = blocks * tid / nt, b1 = blocks * (tid + 1) / nt;

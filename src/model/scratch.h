@@ -48,7 +48,7 @@ struct Scratch {
   std::vector<float> o_lat;   // [B, heads, kv_lora_rank] attention output in the latent space
   std::vector<float> head_scores;  // [heads, ctx] absorbed MLA: every head's scores of one token
   std::vector<float> o_part;       // [ctx / kMlaPositionBlock, heads, kv_lora_rank] absorbed MLA: partial o_lat per block
-  std::vector<float> kv_rows;      // [T, kMlaPositionBlock, kv width] absorbed MLA: a block of cache rows as f32
+  std::vector<float> kv_rows;      // [T, min(ctx, kMlaPositionBlock), kv width] absorbed MLA: a block of cache rows as f32
   std::vector<float> attn;    // [B, heads * v_head_dim] (MHA: heads * head_dim)
   std::vector<float> scores;  // [T, ctx] attention probabilities of one (token, head)
   std::vector<float> kv_tmp;  // [T, kv width] a bf16 cache row converted to f32

@@ -54,7 +54,11 @@ TEST_P(GemmQ, MatchesScalarOnRaggedShapes) {
                         {QType::kQ4, 1, 7, 2},    {QType::kQ4, 29, 300, 9}, {QType::kQ8, 8, 32, 1},
                         {QType::kQ8, 13, 45, 3},  {QType::kQ8, 24, 1408, 5}, {QType::kQ8, 1, 7, 2},
                         {QType::kQ8, 29, 300, 9}, {QType::kQ4, 16, 2048, 4}, {QType::kQ8, 9, 33, 6},
-                        {QType::kQ4, 40, 64, 1},  {QType::kQ8, 27, 96, 1}, {QType::kQ4, 21, 45, 1}};
+                        {QType::kQ4, 40, 64, 1},  {QType::kQ8, 27, 96, 1}, {QType::kQ4, 21, 45, 1},
+                        // Token counts around AMX's blocks of 16 and 32 tokens (the last block
+                        // overlaps the one before), rows past one 32-row block.
+                        {QType::kQ8, 13, 45, 17}, {QType::kQ4, 40, 300, 37}, {QType::kQ8, 72, 96, 64},
+                        {QType::kQ4, 21, 1408, 33}, {QType::kQ8, 35, 70, 50}};
   uint32_t seed = 1;
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(qtype_name(c.t)) + " rows " + std::to_string(c.rows) + " cols " +
@@ -157,6 +161,49 @@ TEST_P(GemmQ, ZeroScalesGiveZero) {
     for (int64_t r = 0; r < rows; ++r) EXPECT_EQ(got[rows + r], 0.0f) << r;
   }
 }
+
+// The forward pass splits rows across threads and runs experts over varying token counts, and its
+// results must not depend on either: each output is computed the same whatever the row range and
+// whichever other tokens share the call.
+TEST_P(GemmQ, SplitsDoNotChangeResults) {
+  DSMOE_SKIP_UNLESS_ISA(GetParam());
+  const KernelTable simd = make_kernel_table(GetParam());
+  const int64_t rows = 44, cols = 100, n = 41, nb = act_blocks(cols);
+  for (QType t : {QType::kQ8, QType::kQ4}) {
+    SCOPED_TRACE(qtype_name(t));
+    const auto w = test::random_weights(t, rows, cols, 21);
+    const auto x = quantize_acts(simd, random_vec(static_cast<size_t>(n * cols), 22), n, cols);
+    const auto whole = run(simd, t, false, w, rows, cols, x, n, 0, rows);
+    const auto& gemm = t == QType::kQ8 ? simd.gemm_q8_q8 : simd.gemm_q4_q8;
+    std::vector<float> parts(static_cast<size_t>(n * rows));
+    // Rows in 8-row ranges; tokens in runs of 1, 5, 16 and 19 (offset activations and outputs).
+    for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+      const int64_t r1 = r0 + 8 < rows ? r0 + 8 : rows;
+      for (auto [t0, tn] : {std::pair<int64_t, int64_t>{0, 1}, {1, 5}, {6, 16}, {22, 19}}) {
+        gemm.fn(w.data(), rows, cols, x.data() + t0 * nb, tn, parts.data() + t0 * rows, rows, r0, r1);
+      }
+    }
+    for (size_t i = 0; i < parts.size(); ++i) {
+      ASSERT_EQ(parts[i], whole[i]) << "token " << i / rows << " row " << i % rows;
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// The AMX kernels add each group's exact integer sum to f32 sums in the AVX-512 VNNI kernels'
+// order, so the two agree bit for bit (a model gives the same logits with either).
+TEST(GemmQAmx, MatchesAvx512VnniExactly) {
+  DSMOE_SKIP_UNLESS_ISA(Isa::kAmx);
+  const KernelTable amx = make_kernel_table(Isa::kAmx), vnni = make_kernel_table(Isa::kAvx512Vnni);
+  const int64_t rows = 72, cols = 2048 + 45, n = 53;
+  for (QType t : {QType::kQ8, QType::kQ4}) {
+    SCOPED_TRACE(qtype_name(t));
+    const auto w = test::random_weights(t, rows, cols, 31);
+    const auto x = quantize_acts(vnni, random_vec(static_cast<size_t>(n * cols), 32), n, cols);
+    EXPECT_EQ(run(amx, t, false, w, rows, cols, x, n, 0, rows), run(vnni, t, false, w, rows, cols, x, n, 0, rows));
+  }
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Isa, GemmQ, ::testing::ValuesIn(test::simd_levels()), test::isa_param_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(GemmQ);

@@ -15,7 +15,7 @@ namespace dsmoe::test {
 // The SIMD levels of this build's architecture; tests skip those the CPU lacks.
 inline std::vector<Isa> simd_levels() {
 #if defined(__x86_64__)
-  return {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16};
+  return {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16, Isa::kAmx};
 #elif defined(__aarch64__)
   return {Isa::kNeon, Isa::kNeonDotprod};
 #else

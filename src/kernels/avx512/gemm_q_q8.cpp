@@ -12,22 +12,12 @@ namespace dsmoe {
 namespace {
 
 #include "kernels/x86/q_tiles.h"
+#include "kernels/x86/q_pairs_avx512.h"
 
 struct DotAvx512Vnni {
   static constexpr bool kInt16Sums = false;
   static __m256i dot(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
 };
-
-// The zero-masked forms below compute the same as the plain ones; GCC 12 warns about the plain
-// ones' undefined pass-through operand (-Wmaybe-uninitialized, GCC bug 105593).
-constexpr __mmask16 kAll16 = 0xffff;
-
-// 32 quant bytes of tile a (lanes 0-7) and of tile b (lanes 8-15).
-inline __m512i load_pair(const uint8_t* a, const uint8_t* b) {
-  const __m512i lo = _mm512_maskz_inserti64x4(0xff, _mm512_setzero_si512(),
-                                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)), 0);
-  return _mm512_maskz_inserti64x4(0xff, lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), 1);
-}
 
 inline __m512i bcast4_512(const int8_t* a) {
   int32_t v;
@@ -55,9 +45,7 @@ void pair_tokens(const void* w, int64_t cols, const QActBlock* x, int64_t t0, fl
   for (int t = 0; t < NT; ++t) out[t] = _mm512_setzero_ps();
   const __m512i m4 = _mm512_set1_epi8(0x0f), zero = _mm512_setzero_si512();
   for (int64_t g = 0; g < ng; ++g) {
-    const __m512 ws = _mm512_maskz_cvtph_ps(
-        kAll16, _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + g * 8)),
-                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(sa + g * 8))));
+    const __m512 ws = load_scales_pair(sa + g * 8, sb + g * 8);
     __m512i isum[NT];
     for (int t = 0; t < NT; ++t) isum[t] = _mm512_setzero_si512();
     if constexpr (T == QType::kQ4) {

@@ -1,9 +1,10 @@
 // Kernel micro-benchmark (not a test): single-core GB/s of weights streamed by each matrix kernel
 // on DeepSeek-V2-Lite expert shapes, with weights cycled through a working set larger than the
 // last-level cache, so gemv measures what decode sees: memory bandwidth per core.
-// Then prompt-processing matmuls (64 and 512 tokens) with the best native kernels against oneDNN.
-// Usage: bench_kernels [working_set_MiB=512] [isa ...]  (isa names as DSMOE_ISA; default: all
-// available levels).
+// Then prompt-processing matmuls (64 and 512 tokens) with the best native kernels against oneDNN,
+// and q8/q4 prompt products by token count on DeepSeek-V2-Lite's shapes, level against level.
+// Usage: bench_kernels [working_set_MiB=512] [isa ...] [--prompt-only]  (isa names as DSMOE_ISA;
+// default: all available levels; --prompt-only runs only the products by token count).
 #include <algorithm>
 #include <ctime>  // clock_gettime
 #include <cstdio>
@@ -219,32 +220,85 @@ void bench_prompt_gemm() {
   }
 }
 
+// q8/q4 products as the forward pass runs them (gemv for one token, gemm otherwise) at the token
+// counts a prompt gives each matrix (64-token chunks: attention and shared experts see all 64, a
+// routed expert about 6), weights cycled through the working set as in a prompt, where every
+// matrix comes from memory once per chunk. GOP/s per level, side by side.
+void bench_prompt_products(const std::vector<Isa>& levels, size_t working_set) {
+  const Shape shapes[] = {{1408, 2048, "expert gate/up"}, {2048, 1408, "expert down"},
+                          {3072, 2048, "q"},              {576, 2048, "kv_a"},
+                          {4096, 512, "kv_b"},            {2048, 2048, "o"}};
+  std::vector<KernelTable> tables;
+  std::printf("%-15s %-10s %-4s %-4s", "product", "shape", "type", "n");
+  for (Isa isa : levels) {
+    tables.push_back(make_kernel_table(isa));
+    std::printf(" %12s", isa_name(isa));
+  }
+  std::printf("   GOP/s; kernels: %s, %s\n", tables.back().gemm_q4_q8.name, tables.back().gemm_q8_q8.name);
+  for (const Shape& s : shapes) {
+    for (QType t : {QType::kQ4, QType::kQ8}) {
+      const Matrices m = make_matrices(t, s, working_set);
+      for (int64_t n : {1, 2, 3, 6, 16, 64}) {
+        std::vector<float> x(static_cast<size_t>(n * s.cols)), y(static_cast<size_t>(n * s.rows));
+        std::mt19937 rng(5);
+        std::normal_distribution<float> dist;
+        for (auto& v : x) v = dist(rng);
+        std::vector<QActBlock> xq(static_cast<size_t>(n * act_blocks(s.cols)));
+        for (int64_t i = 0; i < n; ++i) tables[0].quantize_act_q8.fn(&x[i * s.cols], s.cols, &xq[i * act_blocks(s.cols)]);
+        std::printf("%-15s %4lldx%-5lld %-4s %-4lld", s.what, static_cast<long long>(s.rows),
+                    static_cast<long long>(s.cols), qtype_name(t), static_cast<long long>(n));
+        for (const KernelTable& k : tables) {
+          const Kernel<GemvQFn>& gemv = t == QType::kQ4 ? k.gemv_q4_q8 : k.gemv_q8_q8;
+          const Kernel<GemmQFn>& gemm = t == QType::kQ4 ? k.gemm_q4_q8 : k.gemm_q8_q8;
+          double best = 1e30;
+          for (int rep = 0; rep < 2; ++rep) {
+            const auto t0 = Clock::now();
+            for (const auto& c : m.copies) {
+              if (n == 1) gemv.fn(c.data(), s.rows, s.cols, xq.data(), y.data(), 0, s.rows);
+              else gemm.fn(c.data(), s.rows, s.cols, xq.data(), n, y.data(), s.rows, 0, s.rows);
+            }
+            best = std::min(best, seconds_since(t0) / static_cast<double>(m.copies.size()));
+          }
+          std::printf(" %12.1f", 2.0 * static_cast<double>(s.rows * s.cols * n) / best / 1e9);
+        }
+        std::printf("\n");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const size_t working_set = (argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 512) << 20;
   std::printf("%s", describe_cpu_and_kernels().c_str());
   std::vector<Isa> levels;
+  bool prompt_only = false;
   for (int i = 2; i < argc; ++i) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16,
+    if (std::string(argv[i]) == "--prompt-only") prompt_only = true;
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16, Isa::kAmx,
                     Isa::kNeon, Isa::kNeonDotprod}) {
       if (std::string(argv[i]) == isa_name(isa)) levels.push_back(isa);
     }
   }
   if (levels.empty()) {
     const CpuFeatures cpu = detect_cpu();
-    for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16, Isa::kNeon,
+    for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAvx512Bf16, Isa::kAmx, Isa::kNeon,
                     Isa::kNeonDotprod}) {
       if (isa_available(isa, cpu)) levels.push_back(isa);
     }
   }
-  bench_quantize();
-  std::printf("memory read, 1 thread: %.2f GB/s\n", read_gbps(working_set));
-  for (Isa isa : levels) {
-    std::printf("== level %s (1 thread, working set %zu MiB)\n", isa_name(isa), working_set >> 20);
-    bench_level(isa, working_set);
+  if (!prompt_only) {
+    bench_quantize();
+    std::printf("memory read, 1 thread: %.2f GB/s\n", read_gbps(working_set));
+    for (Isa isa : levels) {
+      std::printf("== level %s (1 thread, working set %zu MiB)\n", isa_name(isa), working_set >> 20);
+      bench_level(isa, working_set);
+    }
+    std::printf("== prompt matmuls (1 thread, best ISA, weights warm)\n");
+    bench_prompt_gemm();
   }
-  std::printf("== prompt matmuls (1 thread, best ISA, weights warm)\n");
-  bench_prompt_gemm();
+  std::printf("== q8/q4 prompt products by token count (1 thread, working set %zu MiB)\n", working_set >> 20);
+  bench_prompt_products(levels, working_set);
   return 0;
 }
