@@ -103,17 +103,6 @@ class Block {
   // group behind, between the tile instructions, so the vector units work while the tile unit
   // multiplies and stores (a tile load of freshly stored bytes, or a vector load of a freshly
   // stored tile, waits for the store to complete).
-  // C tile TC = A tile TA × B tile TB for token block i and column block j of group g, stored
-  // to out; the previous group's f32 update of the same blocks runs while the tile unit works.
-  // (Tile numbers are instruction immediates, hence the template.)
-  template <int TC, int TA, int TB>
-  void product(int64_t g, int i, int j, int32_t* out) {
-    _tile_zero(TC);
-    _tile_dpbssd(TC, TA, TB);
-    if (g > 0) update(g - 1, i, j);
-    _tile_stored(TC, out, kLineBytes);
-  }
-
   void run() {
     const size_t a_stride = static_cast<size_t>(ng_) * sizeof(QActBlock);
     pack(0);
@@ -121,15 +110,28 @@ class Block {
       if (g + 1 < ng_) pack(g + 1);
       const int8_t* b = b_[g & 1];
       int32_t(*c)[kTileTokens * kTileCols] = c_[g & 1];
+      const bool behind = g > 0;
       _tile_loadd(0, x_[g].q, a_stride);
       if constexpr (MT == 2) _tile_loadd(1, x_[kTileTokens * ng_ + g].q, a_stride);
       _tile_loadd(2, b, kLineBytes);
       _tile_loadd(3, b + kBTileBytes, kLineBytes);
-      product<4, 0, 2>(g, 0, 0, c[0]);
-      product<5, 0, 3>(g, 0, 1, c[1]);
+      _tile_zero(4);
+      _tile_dpbssd(4, 0, 2);
+      if (behind) update(g - 1, 0, 0);
+      _tile_stored(4, c[0], kLineBytes);
+      _tile_zero(5);
+      _tile_dpbssd(5, 0, 3);
+      if (behind) update(g - 1, 0, 1);
+      _tile_stored(5, c[1], kLineBytes);
       if constexpr (MT == 2) {
-        product<6, 1, 2>(g, 1, 0, c[2]);
-        product<7, 1, 3>(g, 1, 1, c[3]);
+        _tile_zero(6);
+        _tile_dpbssd(6, 1, 2);
+        if (behind) update(g - 1, 1, 0);
+        _tile_stored(6, c[2], kLineBytes);
+        _tile_zero(7);
+        _tile_dpbssd(7, 1, 3);
+        if (behind) update(g - 1, 1, 1);
+        _tile_stored(7, c[3], kLineBytes);
       }
     }
     for (int i = 0; i < MT; ++i) {
