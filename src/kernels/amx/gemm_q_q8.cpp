@@ -115,6 +115,9 @@ class Block {
       if constexpr (MT == 2) _tile_loadd(1, x_[kTileTokens * ng_ + g].q, a_stride);
       _tile_loadd(2, b, kLineBytes);
       _tile_loadd(3, b + kBTileBytes, kLineBytes);
+      // Written out per C tile: the tile intrinsics paste their tile numbers into the assembly as
+      // literal tokens (without optimization they are macros), so a template parameter cannot
+      // name a tile.
       _tile_zero(4);
       _tile_dpbssd(4, 0, 2);
       if (behind) update(g - 1, 0, 0);
