@@ -137,22 +137,26 @@ void absorbed(const AttentionArgs& a, const Dims& d, const KvCache& cache, Scrat
       const int64_t len = a.pos + i + 1, blocks = (len + kMlaPositionBlock - 1) / kMlaPositionBlock;
       const int64_t b0 = blocks * tid / nt, b1 = blocks * (tid + 1) / nt;
       const float* qi = s.q_lat.data() + i * nh * w;
-      const auto block_rows = [&](int64_t b, int64_t* t0, int64_t* count) {
+      const auto span = [&](int64_t b, int64_t* t0, int64_t* count) {
         *t0 = b * kMlaPositionBlock;
         *count = std::min(len - *t0, kMlaPositionBlock);
-        return cache.load_rows(a.layer, *t0, *count, rows);
       };
+      const float* last_rows = nullptr;  // block b1 - 1, converted last
       for (int64_t b = b0; b < b1; ++b) {
         int64_t t0, count;
-        const float* c = block_rows(b, &t0, &count);
-        kt.latent_scores_f32.fn(qi, nh, c, count, w, scale, s.head_scores.data() + t0, s.ctx);
+        span(b, &t0, &count);
+        last_rows = cache.load_rows(a.layer, t0, count, rows);
+        kt.latent_scores_f32.fn(qi, nh, last_rows, count, w, scale, s.head_scores.data() + t0, s.ctx);
       }
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (int64_t h = 0; h < nh; ++h) kt.softmax_f32.fn(s.head_scores.data() + h * s.ctx, len);
-      for (int64_t b = b0; b < b1; ++b) {
+      // Backwards, so the first block is the one whose rows are still converted: each block
+      // writes only its own share, so the order does not change the result.
+      for (int64_t b = b1 - 1; b >= b0; --b) {
         int64_t t0, count;
-        const float* c = block_rows(b, &t0, &count);
+        span(b, &t0, &count);
+        const float* c = b == b1 - 1 ? last_rows : cache.load_rows(a.layer, t0, count, rows);
         float* part = s.o_part.data() + b * nh * d.r;
         std::fill_n(part, nh * d.r, 0.0f);
         kt.latent_sum_f32.fn(s.head_scores.data() + t0, s.ctx, nh, c, count, w, d.r, part);
